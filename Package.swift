@@ -1,0 +1,107 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "wxauth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wxauthd", targets: ["wxauthd"]),
+        .executable(name: "wxauth", targets: ["wxauth"]),
+        .executable(name: "wechat-sim", targets: ["wechat-sim"]),
+        .executable(name: "wxauth-bench", targets: ["wxauth-bench"]),
+        .library(name: "WXAuthClient", targets: ["WXAuthClient"]),
+        .library(name: "WXAuthProtocol", targets: ["WXAuthProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // The system OpenSSL (libcrypto). Only WXAuthCrypto imports it.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "WXAuthCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "WXAuthProtocol", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "WXAuthSessions", dependencies: [
+            "WXAuthCrypto", "WXAuthProtocol",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        .target(name: "WXAuthWeChat", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "WeChatSimulator", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "WXAuthServer", dependencies: [
+            "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat", "WXAuthCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "WXAuthClient", dependencies: [
+            "WXAuthProtocol", "WXAuthCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "wxauthd", dependencies: [
+            "WXAuthServer", "WeChatSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "wxauth", dependencies: [
+            "WXAuthClient", "WeChatSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "wechat-sim", dependencies: [
+            "WeChatSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "wxauth-bench", dependencies: [
+            "WXAuthClient", "WXAuthProtocol", "WeChatSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "WXAuthCryptoTests", dependencies: ["WXAuthCrypto"]),
+        .testTarget(name: "WXAuthProtocolTests", dependencies: [
+            "WXAuthProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "WXAuthSessionsTests", dependencies: ["WXAuthSessions", "WXAuthCrypto"]),
+        .testTarget(name: "WeChatSimulatorTests", dependencies: [
+            "WeChatSimulator", "WXAuthWeChat",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "WXAuthServerTests", dependencies: [
+            "WXAuthServer", "WXAuthClient", "WeChatSimulator", "WXAuthProtocol", "WXAuthSessions",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,19 @@
+import NIOCore
+
+extension Frame {
+    /// Interprets this frame as a request: version, then opcode, then body.
+    public func decodeRequest() throws(RequestDecodingError) -> Request {
+        guard version == WireFormat.version else { throw .unsupportedVersion(version) }
+        var body = self.body
+        return try Request.decode(opcode: Opcode(rawValue: kind), body: &body)
+    }
+
+    /// Interprets this frame as the response to a request with opcode `opcode`.
+    public func decodeResponse(to opcode: Opcode) throws(WireDecodingError) -> Response {
+        guard version == WireFormat.version else {
+            throw WireDecodingError("response has unsupported protocol version \(version)")
+        }
+        var body = self.body
+        return try Response.decode(status: Status(rawValue: kind), opcode: opcode, body: &body)
+    }
+}

@@ -1,0 +1,102 @@
+import NIOCore
+
+/// A response body. Which OK case a frame holds follows from the opcode of the request it answers.
+public enum Response: Hashable, Sendable {
+    case hello(Hello)
+    case pong(serverTime: Int64)
+    case authenticated(permissions: Permissions)
+    case loggedIn(token: String, session: SessionView)
+    case validated(SessionView)
+    case refreshed(token: String, session: SessionView)
+    case revoked
+    case userRevoked(count: UInt32)
+    case error(ServerError)
+
+    public var status: Status {
+        if case .error(let error) = self { return error.status }
+        return .ok
+    }
+
+    public func encodeBody(into buffer: inout ByteBuffer) {
+        switch self {
+        case .hello(let hello):
+            hello.encode(into: &buffer)
+        case .pong(let serverTime):
+            buffer.writeInteger(serverTime)
+        case .authenticated(let permissions):
+            buffer.writeInteger(permissions.rawValue)
+        case .loggedIn(let token, let session), .refreshed(let token, let session):
+            buffer.writeWireString(token)
+            session.encode(into: &buffer)
+        case .validated(let session):
+            session.encode(into: &buffer)
+        case .revoked:
+            break
+        case .userRevoked(let count):
+            buffer.writeInteger(count)
+        case .error(let error):
+            error.encodeBody(into: &buffer)
+        }
+    }
+
+    /// Decodes a response body given its status and the opcode of the request it answers.
+    public static func decode(status: Status, opcode: Opcode, body: inout ByteBuffer) throws(WireDecodingError) -> Response {
+        let response: Response
+        if status != .ok {
+            response = .error(try ServerError.decode(status: status, body: &body))
+        } else {
+            switch opcode {
+            case .hello:
+                response = .hello(try Hello.decode(from: &body))
+            case .ping:
+                response = .pong(serverTime: try body.readWireInteger("server_time"))
+            case .auth:
+                response = .authenticated(permissions: Permissions(rawValue: try body.readWireInteger("permissions")))
+            case .login:
+                let token = try body.readWireString("token", allowed: FieldLimits.responseString)
+                response = .loggedIn(token: token, session: try SessionView.decode(from: &body))
+            case .validate:
+                response = .validated(try SessionView.decode(from: &body))
+            case .refresh:
+                let token = try body.readWireString("token", allowed: FieldLimits.responseString)
+                response = .refreshed(token: token, session: try SessionView.decode(from: &body))
+            case .revoke:
+                response = .revoked
+            case .revokeUser:
+                response = .userRevoked(count: try body.readWireInteger("revoked"))
+            default:
+                throw WireDecodingError("no OK response is defined for opcode \(opcode)")
+            }
+        }
+        try body.requireFullyConsumed()
+        return response
+    }
+}
+
+/// The frame a server sends first on every connection.
+public struct Hello: Hashable, Sendable {
+    public var authenticationRequired: Bool
+    public var nonce: [UInt8]
+    public var maxFrame: UInt32
+
+    public init(authenticationRequired: Bool, nonce: [UInt8], maxFrame: UInt32) {
+        self.authenticationRequired = authenticationRequired
+        self.nonce = nonce
+        self.maxFrame = maxFrame
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(authenticationRequired ? 1 : 0))
+        buffer.writeWireBytes(nonce)
+        buffer.writeInteger(maxFrame)
+    }
+
+    public static func decode(from buffer: inout ByteBuffer) throws(WireDecodingError) -> Hello {
+        let flags: UInt8 = try buffer.readWireInteger("flags")
+        return Hello(
+            authenticationRequired: flags & 1 == 1,
+            nonce: try buffer.readWireBytes("nonce", allowed: FieldLimits.nonce),
+            maxFrame: try buffer.readWireInteger("max_frame")
+        )
+    }
+}

@@ -1,0 +1,66 @@
+/// The `kind` byte of a response frame. Open set: a status this code does not know is still carried, and is
+/// treated as a non-retryable error.
+public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let ok = Status(rawValue: 0x00)
+    public static let malformedRequest = Status(rawValue: 0x01)
+    public static let unsupportedVersion = Status(rawValue: 0x02)
+    public static let unknownOpcode = Status(rawValue: 0x03)
+    public static let frameTooLarge = Status(rawValue: 0x04)
+    public static let invalidToken = Status(rawValue: 0x10)
+    public static let tokenExpired = Status(rawValue: 0x11)
+    public static let tokenRevoked = Status(rawValue: 0x12)
+    public static let unknownApp = Status(rawValue: 0x13)
+    public static let wechatRejected = Status(rawValue: 0x20)
+    public static let wechatUnavailable = Status(rawValue: 0x21)
+    public static let rateLimited = Status(rawValue: 0x30)
+    public static let serverFull = Status(rawValue: 0x31)
+    public static let notAuthorized = Status(rawValue: 0x32)
+    public static let shuttingDown = Status(rawValue: 0x33)
+    public static let internalError = Status(rawValue: 0x3F)
+
+    public static let all: [Status] = [
+        .ok, .malformedRequest, .unsupportedVersion, .unknownOpcode, .frameTooLarge, .invalidToken, .tokenExpired,
+        .tokenRevoked, .unknownApp, .wechatRejected, .wechatUnavailable, .rateLimited, .serverFull, .notAuthorized,
+        .shuttingDown, .internalError,
+    ]
+
+    public var name: String {
+        switch self {
+        case .ok: "OK"
+        case .malformedRequest: "MALFORMED_REQUEST"
+        case .unsupportedVersion: "UNSUPPORTED_VERSION"
+        case .unknownOpcode: "UNKNOWN_OPCODE"
+        case .frameTooLarge: "FRAME_TOO_LARGE"
+        case .invalidToken: "INVALID_TOKEN"
+        case .tokenExpired: "TOKEN_EXPIRED"
+        case .tokenRevoked: "TOKEN_REVOKED"
+        case .unknownApp: "UNKNOWN_APP"
+        case .wechatRejected: "WECHAT_REJECTED"
+        case .wechatUnavailable: "WECHAT_UNAVAILABLE"
+        case .rateLimited: "RATE_LIMITED"
+        case .serverFull: "SERVER_FULL"
+        case .notAuthorized: "NOT_AUTHORIZED"
+        case .shuttingDown: "SHUTTING_DOWN"
+        case .internalError: "INTERNAL_ERROR"
+        default: "STATUS_0x" + String(rawValue, radix: 16)
+        }
+    }
+
+    public init?(name: String) {
+        guard let match = Self.all.first(where: { $0.name == name }) else { return nil }
+        self = match
+    }
+
+    /// Whether a client may send the same request again (see PROTOCOL.md). Unknown statuses are not retryable.
+    public var isRetryable: Bool {
+        switch self {
+        case .wechatUnavailable, .rateLimited, .serverFull, .shuttingDown, .internalError: true
+        default: false
+        }
+    }
+
+    public var description: String { name }
+}

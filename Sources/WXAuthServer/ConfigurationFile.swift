@@ -1,0 +1,156 @@
+import Foundation
+import WXAuthProtocol
+import WXAuthSessions
+
+/// The JSON configuration file (`wxauthd --config FILE`). Secrets may be given inline or, better, by naming an
+/// environment variable (`secret_env`, `secret_hex_env`). See README "Configuration".
+public struct ConfigurationFile: Decodable, Sendable {
+    public struct App: Decodable, Sendable {
+        var app_id: String
+        var secret: String?
+        var secret_env: String?
+        var idle_timeout_seconds: Double?
+        var absolute_lifetime_seconds: Double?
+    }
+
+    public struct Caller: Decodable, Sendable {
+        var id: String
+        var secret: String?
+        var secret_env: String?
+        var permissions: [String]
+    }
+
+    public struct Key: Decodable, Sendable {
+        var id: UInt8
+        var secret_hex: String?
+        var secret_hex_env: String?
+    }
+
+    public struct WeChat: Decodable, Sendable {
+        var base_url: String?
+        var timeout_seconds: Double?
+    }
+
+    var host: String?
+    var port: Int?
+    var max_frame_bytes: Int?
+    var max_sessions: Int?
+    var shards: Int?
+    var refresh_grace_seconds: Double?
+    var sweep_interval_seconds: Double?
+    var max_connections: Int?
+    var max_in_flight_per_connection: Int?
+    var idle_connection_timeout_seconds: Double?
+    var wechat: WeChat?
+    var apps: [App]?
+    var callers: [Caller]?
+    var keys: [Key]?
+    var primary_key: UInt8?
+
+    public static func load(path: String) throws -> ConfigurationFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read configuration file \(path)")
+        }
+        do {
+            return try JSONDecoder().decode(ConfigurationFile.self, from: data)
+        } catch {
+            throw ConfigurationError("configuration file \(path) is not valid: \(error)")
+        }
+    }
+
+    public var wechatBaseURL: String? { wechat?.base_url }
+    public var wechatTimeoutSeconds: Double? { wechat?.timeout_seconds }
+
+    /// Applies the file to `configuration`, reading secrets from `environment`.
+    public func apply(to configuration: inout ServerConfiguration, environment: [String: String]) throws {
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let max_frame_bytes { configuration.maxFrameSize = max_frame_bytes }
+        if let max_sessions { configuration.sessions.maxEntries = max_sessions }
+        if let shards { configuration.sessions.shardCount = shards }
+        if let refresh_grace_seconds { configuration.sessions.refreshGraceMilliseconds = Int64(refresh_grace_seconds * 1000) }
+        if let sweep_interval_seconds { configuration.sweepIntervalMilliseconds = Int64(sweep_interval_seconds * 1000) }
+        if let max_connections { configuration.maxConnections = max_connections }
+        if let max_in_flight_per_connection { configuration.maxInFlightPerConnection = max_in_flight_per_connection }
+        if let idle_connection_timeout_seconds {
+            configuration.idleTimeoutMilliseconds = Int64(idle_connection_timeout_seconds * 1000)
+        }
+        for app in apps ?? [] {
+            let secret = try Self.secret(inline: app.secret, env: app.secret_env, environment: environment,
+                                         what: "app \(app.app_id)")
+            configuration.apps.append(AppConfiguration(
+                appID: app.app_id, secret: secret,
+                idleTimeoutMilliseconds: app.idle_timeout_seconds.map { Int64($0 * 1000) }
+                    ?? AppConfiguration.defaultIdleTimeoutMilliseconds,
+                absoluteLifetimeMilliseconds: app.absolute_lifetime_seconds.map { Int64($0 * 1000) }
+                    ?? AppConfiguration.defaultAbsoluteLifetimeMilliseconds
+            ))
+        }
+        for caller in callers ?? [] {
+            let secret = try Self.secret(inline: caller.secret, env: caller.secret_env, environment: environment,
+                                         what: "caller \(caller.id)")
+            var permissions: Permissions = []
+            for name in caller.permissions {
+                guard let permission = Permissions(name: name) else {
+                    throw ConfigurationError("caller \(caller.id): unknown permission \(name)")
+                }
+                permissions.formUnion(permission)
+            }
+            configuration.callers.append(CallerConfiguration(id: caller.id, secret: secret, permissions: permissions))
+        }
+    }
+
+    /// The server keys the file names, or nil when it names none.
+    public func keyring(environment: [String: String]) throws -> ServerKeyring? {
+        guard let keys, !keys.isEmpty else { return nil }
+        let material = try keys.map { key -> ServerKeyring.KeyMaterial in
+            let hex = try Self.secret(inline: key.secret_hex, env: key.secret_hex_env, environment: environment,
+                                      what: "server key \(key.id)")
+            guard let bytes = Self.decodeHex(hex) else {
+                throw ConfigurationError("server key \(key.id) is not hex")
+            }
+            return ServerKeyring.KeyMaterial(id: key.id, secret: bytes)
+        }
+        do {
+            return try ServerKeyring(keys: material, primary: primary_key ?? material.map(\.id).max()!)
+        } catch {
+            throw ConfigurationError("server keys: \(error)")
+        }
+    }
+
+    static func secret(inline: String?, env: String?, environment: [String: String], what: String) throws -> String {
+        if let env {
+            guard let value = environment[env], !value.isEmpty else {
+                throw ConfigurationError("\(what): environment variable \(env) is not set")
+            }
+            return value
+        }
+        guard let inline, !inline.isEmpty else {
+            throw ConfigurationError("\(what): give \"secret_env\" (an environment variable name) or \"secret\"")
+        }
+        return inline
+    }
+
+    public static func decodeHex(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Logging
+import NIOCore
+import WXAuthProtocol
+
+/// Runs one connection on its event loop: HELLO, then frames in and responses out. Synchronous operations are
+/// answered in the same pass (flushed once per read burst); LOGIN completes later and is written whenever it is
+/// ready, so responses may leave out of order. Reading pauses while too many requests are in flight or the
+/// socket is not writable, so a client that pipelines without reading cannot grow server memory.
+final class ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Sent through the pipeline to begin a graceful close.
+    struct DrainEvent: Sendable {}
+
+    private let processor: RequestProcessor
+    private let maxFrameSize: Int
+    private let logger: Logger
+    private var machine: ConnectionStateMachine
+    private var readPending = false
+    private var context: ChannelHandlerContext?
+
+    init(processor: RequestProcessor, nonce: [UInt8], maxFrameSize: Int, maxInFlight: Int, logger: Logger) {
+        self.processor = processor
+        self.maxFrameSize = maxFrameSize
+        self.logger = logger
+        self.machine = ConnectionStateMachine(
+            authenticationRequired: !processor.callers.isOpen, nonce: nonce, maxInFlight: maxInFlight
+        )
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let hello = Hello(
+            authenticationRequired: machine.state == .awaitingAuthentication, nonce: machine.nonce,
+            maxFrame: UInt32(maxFrameSize)
+        )
+        write(.hello(hello), requestID: WireFormat.serverRequestID, context: context)
+        context.flush()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        machine.closed()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let decoded = Result { () throws(RequestDecodingError) in try frame.decodeRequest() }
+        let callers = processor.callers
+        let action = machine.requestReceived(decoded) { callerID, proof in
+            callers.isOpen ? .all : callers.authenticate(callerID: callerID, proof: proof, nonce: machine.nonce)
+        }
+        switch action {
+        case .ignore:
+            break
+        case .respond(let response):
+            write(response, requestID: frame.requestID, context: context)
+        case .respondAndClose(let response):
+            writeAndClose(response, requestID: frame.requestID, context: context)
+        case .process(let request):
+            switch processor.process(request) {
+            case .immediate(let response):
+                write(response, requestID: frame.requestID, context: context)
+                finishRequest(context: context)
+            case .deferred(let work):
+                let requestID = frame.requestID
+                context.eventLoop.makeFutureWithTask { await work() }.assumeIsolated().whenSuccess { response in
+                    self.completeDeferred(response, requestID: requestID)
+                }
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReadingIfAllowed(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if machine.acceptsMoreRequests && context.channel.isWritable {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainEvent {
+            if machine.drain() { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let framing = error as? FrameDecodingError {
+            // The stream cannot be trusted any more: answer once (request id 0) and hang up.
+            logger.info("closing connection: bad framing", metadata: ["reason": "\(framing)"])
+            machine.closed()
+            writeAndClose(.error(framing.response), requestID: WireFormat.serverRequestID, context: context)
+            return
+        }
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: - Internals
+
+    private func completeDeferred(_ response: Response, requestID: UInt32) {
+        guard let context else { return }  // the connection went away meanwhile
+        write(response, requestID: requestID, context: context)
+        context.flush()
+        finishRequest(context: context)
+    }
+
+    private func finishRequest(context: ChannelHandlerContext) {
+        if machine.requestFinished() {
+            context.close(promise: nil)
+            return
+        }
+        resumeReadingIfAllowed(context: context)
+    }
+
+    private func resumeReadingIfAllowed(context: ChannelHandlerContext) {
+        if readPending && machine.acceptsMoreRequests && context.channel.isWritable {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func writeAndClose(_ response: Response, requestID: UInt32, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        FrameEncoder.writeResponse(response, requestID: requestID, into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func write(_ response: Response, requestID: UInt32, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        FrameEncoder.writeResponse(response, requestID: requestID, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+    }
+}

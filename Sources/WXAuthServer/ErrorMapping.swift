@@ -1,0 +1,30 @@
+import WXAuthProtocol
+import WXAuthSessions
+import WXAuthWeChat
+
+extension ServerError {
+    /// The answer a client gets for a session failure. Generic on purpose: no hint which check failed.
+    init(_ error: SessionError) {
+        switch error {
+        case .invalidToken: self.init(.invalidToken, "unknown or invalid token")
+        case .expired: self.init(.tokenExpired, "session expired; log in again")
+        case .revoked: self.init(.tokenRevoked, "session revoked; log in again")
+        case .unknownApp: self.init(.unknownApp, "app is not configured")
+        case .full: self.init(.serverFull, "session capacity reached")
+        case .malformedSessionKey: self.init(.wechatUnavailable, "WeChat returned a malformed session_key", errcode: 0)
+        case .cryptoFailure: self.init(.internalError, "internal error")
+        }
+    }
+
+    /// The answer a client gets when WeChat said no or could not be reached.
+    init(_ error: WeChatError) {
+        switch error {
+        case .rejected(let errcode, let errmsg):
+            self.init(.wechatRejected, errmsg, errcode: errcode)
+        case .unavailable(let errcode, let message):
+            self.init(.wechatUnavailable, message, errcode: errcode)
+        case .rateLimited(let errcode, let errmsg, let retryAfter):
+            self.init(.rateLimited, errmsg, errcode: errcode, retryAfterMilliseconds: retryAfter)
+        }
+    }
+}

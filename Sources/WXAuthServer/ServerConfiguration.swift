@@ -1,0 +1,44 @@
+import WXAuthProtocol
+import WXAuthSessions
+
+/// Everything wxauthd runs with. Immutable once the server starts; each default is documented in the README.
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port (tests).
+    public var port: Int = 7400
+    /// Largest accepted frame (`length` field), default 64 KiB.
+    public var maxFrameSize: Int = WireFormat.defaultMaxFrameSize
+    public var sessions = SessionStoreConfiguration()
+    public var apps: [AppConfiguration] = []
+    /// Internal services allowed to call; empty means the server runs open (dev).
+    public var callers: [CallerConfiguration] = []
+    /// How often expired sessions are removed. Default 30 s.
+    public var sweepIntervalMilliseconds: Int64 = 30_000
+    /// Requests one connection may have in progress before the server stops reading from it. Default 1024.
+    public var maxInFlightPerConnection: Int = 1024
+    /// Connections beyond this are answered SERVER_FULL and closed. Default 10,000.
+    public var maxConnections: Int = 10_000
+    /// A connection with nothing in flight and no bytes for this long is closed. Default 300 s; 0 disables.
+    public var idleTimeoutMilliseconds: Int64 = 300_000
+    /// A frame whose first byte arrived must be complete within this long. Default 10 s.
+    public var frameDeadlineMilliseconds: Int64 = 10_000
+    /// Longest wait for in-flight requests on graceful shutdown. Default 10 s.
+    public var shutdownGraceMilliseconds: Int64 = 10_000
+    /// `--dev`: loopback only, open, embedded simulator. Never set silently.
+    public var isDevelopment = false
+
+    public init() {}
+}
+
+/// An internal service allowed to call wxauthd.
+public struct CallerConfiguration: Sendable, Hashable {
+    public var id: String
+    public var secret: String
+    public var permissions: Permissions
+
+    public init(id: String, secret: String, permissions: Permissions) {
+        self.id = id
+        self.secret = secret
+        self.permissions = permissions
+    }
+}

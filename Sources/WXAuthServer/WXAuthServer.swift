@@ -1,0 +1,126 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WXAuthCrypto
+import WXAuthProtocol
+import WXAuthSessions
+import WXAuthWeChat
+
+/// wxauthd's TCP server as a swift-service-lifecycle `Service`: binds, serves on every core, sweeps expired
+/// sessions in the background, and on graceful shutdown stops accepting, lets in-flight requests finish, then
+/// returns.
+public final class WXAuthServer: Service {
+    public let configuration: ServerConfiguration
+    public let store: SessionStore
+    private let processor: RequestProcessor
+    private let connections = ConnectionRegistry()
+    private let random: any RandomSource
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let onListening: @Sendable (SocketAddress) async -> Void
+
+    public init(
+        configuration: ServerConfiguration,
+        keyring: ServerKeyring,
+        exchanger: any CodeExchanging,
+        clock: any WallClock = SystemWallClock(),
+        random: any RandomSource = OpenSSLRandom(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.store = SessionStore(
+            configuration: configuration.sessions, keyring: keyring, apps: AppRegistry(configuration.apps),
+            clock: clock, random: random
+        )
+        let fingerprint = TokenFingerprint(random: random)
+        let login = LoginCoordinator(exchanger: exchanger, store: store, fingerprint: fingerprint, logger: logger)
+        self.processor = RequestProcessor(
+            store: store, callers: try CallerRegistry(configuration.callers), login: login, fingerprint: fingerprint,
+            logger: logger
+        )
+        self.random = random
+        self.group = group
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let serverChannel = try await bind()
+        guard let address = serverChannel.localAddress else { throw ServerStartError.noLocalAddress }
+        logger.notice("wxauthd listening", metadata: [
+            "address": "\(address)", "apps": "\(store.apps.apps.count)",
+            "callers": "\(configuration.callers.count)", "open": "\(processor.callers.isOpen)",
+        ])
+        await onListening(address)
+
+        let sweeper = Task { [store, logger, configuration] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(configuration.sweepIntervalMilliseconds))
+                let removed = store.sweep()
+                if removed > 0 { logger.debug("sweep", metadata: ["removed": "\(removed)", "entries": "\(store.entryCount)"]) }
+            }
+        }
+        defer { sweeper.cancel() }
+
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                try? await serverChannel.closeFuture.get()
+            } onCancel: {
+                serverChannel.close(promise: nil)
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+        }
+        logger.notice("wxauthd stopped accepting; draining connections", metadata: ["open": "\(connections.count)"])
+        await connections.drain(timeout: .milliseconds(configuration.shutdownGraceMilliseconds))
+        logger.notice("wxauthd stopped")
+    }
+
+    private func bind() async throws -> any Channel {
+        let configuration = configuration
+        let processor = processor
+        let connections = connections
+        let random = random
+        let logger = logger
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.autoRead, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    guard connections.admit(channel, limit: configuration.maxConnections) else {
+                        try sync.addHandler(ConnectionRefusalHandler(ServerError(.serverFull, "too many connections")))
+                        return
+                    }
+                    let nonce = (try? random.bytes(count: 32)) ?? []
+                    guard nonce.count == 32 else {
+                        try sync.addHandler(ConnectionRefusalHandler(ServerError(.internalError, "internal error")))
+                        return
+                    }
+                    try sync.addHandler(ByteToMessageHandler(
+                        FrameDecoder(maxFrameSize: configuration.maxFrameSize),
+                        maximumBufferSize: configuration.maxFrameSize + WireFormat.lengthPrefixSize
+                    ))
+                    try sync.addHandler(ConnectionHandler(
+                        processor: processor, nonce: nonce, maxFrameSize: configuration.maxFrameSize,
+                        maxInFlight: configuration.maxInFlightPerConnection, logger: logger
+                    ))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+    }
+}
+
+public enum ServerStartError: Error, CustomStringConvertible {
+    case noLocalAddress
+
+    public var description: String { "the listening socket has no local address" }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import WXAuthProtocol
+import Synchronization
+import WXAuthCrypto
+
+/// The session service's state: issues tokens, keeps records in a sharded map, and answers validate, refresh,
+/// revoke and revoke-user. No I/O; all time comes from the injected clock and all randomness from the injected
+/// source, so every rule below can be tested exactly. Thread-safe.
+public final class SessionStore: Sendable {
+    /// A token handed out by LOGIN or REFRESH, with the session it names.
+    public struct Issued: Sendable, Hashable {
+        public var token: String
+        public var session: SessionView
+    }
+
+    public let configuration: SessionStoreConfiguration
+    public let keyring: ServerKeyring
+    public let apps: AppRegistry
+    public let statistics = SessionStoreStatistics()
+    let clock: any WallClock
+    let random: any RandomSource
+    let map: ShardedSessionMap
+    private let entries = Atomic<Int>(0)
+
+    public init(
+        configuration: SessionStoreConfiguration = SessionStoreConfiguration(), keyring: ServerKeyring,
+        apps: AppRegistry, clock: any WallClock = SystemWallClock(), random: any RandomSource = OpenSSLRandom()
+    ) {
+        self.configuration = configuration
+        self.keyring = keyring
+        self.apps = apps
+        self.clock = clock
+        self.random = random
+        self.map = ShardedSessionMap(shardCount: configuration.shardCount)
+    }
+
+    /// Live sessions plus remembered revoked and rotated tokens.
+    public var entryCount: Int { entries.load(ordering: .relaxed) }
+
+    // MARK: - Operations
+
+    /// Creates a session for a user WeChat just identified, and returns its first token.
+    public func create(appID: String, openid: String, unionid: String?, sessionKeyBase64: String) throws(SessionError) -> Issued {
+        guard let appIndex = apps.index(of: appID) else { throw .unknownApp }
+        guard let raw = Data(base64Encoded: sessionKeyBase64), let sessionKey = SessionKey(bytes: Array(raw)) else {
+            throw .malformedSessionKey
+        }
+        guard entries.add(1, ordering: .relaxed).newValue <= configuration.maxEntries else {
+            entries.subtract(1, ordering: .relaxed)
+            throw .full
+        }
+        do throws(SessionError) {
+            let app = apps[appIndex]
+            let now = clock.nowMilliseconds()
+            var record = SessionRecord(
+                appIndex: appIndex, keyID: keyring.primaryKeyID, openid: openid,
+                unionid: unionid.flatMap { $0.isEmpty ? nil : $0 }, sessionKey: sessionKey, createdAt: now,
+                lastSeenAt: now, absoluteExpiresAt: now + app.absoluteLifetimeMilliseconds,
+                mac: Tag128(first: 0, second: 0)
+            )
+            let token = try insertNew(&record, appID: appID)
+            return Issued(token: try encode(token), session: view(of: record, app: app))
+        } catch {
+            entries.subtract(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// Checks a token and slides its idle deadline.
+    public func validate(_ tokenString: String) throws(SessionError) -> SessionView {
+        let token = try authenticate(tokenString)
+        statistics.recordLookup()
+        let now = clock.nowMilliseconds()
+        return try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView in
+            guard let entry = entries[token.id] else { throw .invalidToken }
+            guard case .live(var record) = entry else { throw .revoked }
+            let app = try checkLive(record, id: token.id, now: now, in: &entries)
+            record.lastSeenAt = now
+            try seal(&record, id: token.id, appID: app.appID)
+            entries[token.id] = .live(record)
+            return view(of: record, app: app)
+        }
+    }
+
+    /// Rotates a token: a new token for the same session; the old one stops working. A retry with the old token
+    /// inside the grace window returns the same new token; a retry after it is reuse and revokes the session.
+    public func refresh(_ tokenString: String) throws(SessionError) -> Issued {
+        let old = try authenticate(tokenString)
+        for _ in 0..<4 {
+            statistics.recordLookup()
+            let now = clock.nowMilliseconds()
+            let snapshot = map.withShard(for: old.id) { $0[old.id] }
+            switch snapshot {
+            case nil:
+                throw .invalidToken
+            case .revoked:
+                throw .revoked
+            case .rotated(let successor, let graceUntil, _):
+                guard now <= graceUntil else {
+                    statistics.recordReuse()
+                    revokeChain(from: old.id)
+                    throw .revoked
+                }
+                return try issuedView(of: successor, now: now)
+            case .live(let record):
+                let app = try map.withShard(for: old.id) { (entries) throws(SessionError) in
+                    try checkLive(record, id: old.id, now: now, in: &entries)
+                }
+                var successor = record
+                successor.lastSeenAt = now
+                entries.add(1, ordering: .relaxed)  // the old token's tombstone; refresh is never refused for space
+                let newToken = try insertNew(&successor, appID: app.appID)
+                let swapped = map.withShard(for: old.id) { entries -> Bool in
+                    guard case .live(let current) = entries[old.id], current.mac.matches(record.mac) else { return false }
+                    entries[old.id] = .rotated(
+                        successor: newToken, graceUntil: now + configuration.refreshGraceMilliseconds,
+                        forgetAt: record.absoluteExpiresAt
+                    )
+                    return true
+                }
+                guard swapped else {
+                    // Someone changed the session meanwhile (validate, refresh, revoke): undo and look again.
+                    map.withShard(for: newToken.id) { _ = $0.removeValue(forKey: newToken.id) }
+                    entries.subtract(1, ordering: .relaxed)
+                    continue
+                }
+                return Issued(token: try encode(newToken), session: view(of: successor, app: app))
+            }
+        }
+        throw .cryptoFailure("refresh did not settle under contention")
+    }
+
+    /// Ends the session of `tokenString` (following rotations to the current token).
+    public func revoke(_ tokenString: String) throws(SessionError) {
+        let token = try authenticate(tokenString)
+        statistics.recordLookup()
+        let now = clock.nowMilliseconds()
+        try map.withShard(for: token.id) { (entries) throws(SessionError) in
+            switch entries[token.id] {
+            case nil: throw .invalidToken
+            case .revoked: throw .revoked
+            case .rotated: break
+            case .live(let record): _ = try checkLive(record, id: token.id, now: now, in: &entries)
+            }
+        }
+        revokeChain(from: token.id)
+    }
+
+    /// Ends every live session of one user of one app; returns how many.
+    public func revokeUser(appID: String, openid: String) throws(SessionError) -> Int {
+        guard let appIndex = apps.index(of: appID) else { throw .unknownApp }
+        var revoked = 0
+        for shard in map.shards {
+            revoked += shard.entries.withLock { entries -> Int in
+                var matches: [(TokenID, Int64)] = []
+                for (id, entry) in entries {
+                    guard case .live(let record) = entry, record.appIndex == appIndex, record.openid == openid,
+                          record.verify(id: id, appID: appID, keyring: keyring)
+                    else { continue }
+                    matches.append((id, record.absoluteExpiresAt))
+                }
+                for (id, forgetAt) in matches { entries[id] = .revoked(forgetAt: forgetAt) }
+                return matches.count
+            }
+        }
+        return revoked
+    }
+
+    /// Removes expired sessions and tombstones whose time is up, and gives shrunken shards their memory back.
+    /// Returns how many entries were removed.
+    @discardableResult
+    public func sweep() -> Int {
+        let now = clock.nowMilliseconds()
+        var removed = 0
+        for shard in map.shards {
+            removed += shard.entries.withLock { entries -> Int in
+                let dead = entries.compactMap { id, entry in isDead(entry, now: now) ? id : nil }
+                for id in dead { entries.removeValue(forKey: id) }
+                if entries.capacity > 64 && entries.capacity > 4 * entries.count {
+                    entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value) })
+                }
+                return dead.count
+            }
+        }
+        entries.subtract(removed, ordering: .relaxed)
+        statistics.recordSwept(removed)
+        return removed
+    }
+
+    // MARK: - Internals
+
+    private func authenticate(_ tokenString: String) throws(SessionError) -> SessionToken {
+        guard let token = SessionToken.parse(tokenString, keyring: keyring) else {
+            statistics.recordRejectedToken()
+            throw .invalidToken
+        }
+        return token
+    }
+
+    /// Verifies a live record and its deadlines; removes it when it fails either. Returns its app.
+    private func checkLive(
+        _ record: SessionRecord, id: TokenID, now: Int64, in entries: inout [TokenID: SessionEntry]
+    ) throws(SessionError) -> AppConfiguration {
+        guard Int(record.appIndex) < apps.apps.count,
+              record.verify(id: id, appID: apps[record.appIndex].appID, keyring: keyring)
+        else {
+            statistics.recordIntegrityFailure()
+            if entries.removeValue(forKey: id) != nil { self.entries.subtract(1, ordering: .relaxed) }
+            throw .invalidToken
+        }
+        let app = apps[record.appIndex]
+        guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else {
+            if entries.removeValue(forKey: id) != nil { self.entries.subtract(1, ordering: .relaxed) }
+            throw .expired
+        }
+        return app
+    }
+
+    /// Seals `record` under a fresh token id and stores it. The caller has counted the entry.
+    private func insertNew(_ record: inout SessionRecord, appID: String) throws(SessionError) -> SessionToken {
+        while true {
+            let token: SessionToken
+            do {
+                token = try SessionToken.generate(keyring: keyring, random: random)
+            } catch {
+                throw .cryptoFailure(error.operation)
+            }
+            try seal(&record, id: token.id, appID: appID)
+            let sealed = record
+            let inserted = map.withShard(for: token.id) { entries -> Bool in
+                guard entries[token.id] == nil else { return false }
+                entries[token.id] = .live(sealed)
+                return true
+            }
+            if inserted { return token }
+        }
+    }
+
+    private func seal(_ record: inout SessionRecord, id: TokenID, appID: String) throws(SessionError) {
+        do {
+            try record.seal(id: id, appID: appID, keyID: keyring.primaryKeyID, key: keyring.primary)
+        } catch {
+            throw .cryptoFailure(error.operation)
+        }
+    }
+
+    private func encode(_ token: SessionToken) throws(SessionError) -> String {
+        do {
+            return try token.encoded(keyring: keyring)
+        } catch {
+            throw .cryptoFailure(error.operation)
+        }
+    }
+
+    /// The current state of a successor token, for a REFRESH retry inside the grace window.
+    private func issuedView(of token: SessionToken, now: Int64) throws(SessionError) -> Issued {
+        let session = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView in
+            guard case .live(let record) = entries[token.id] else { throw .revoked }
+            let app = try checkLive(record, id: token.id, now: now, in: &entries)
+            return view(of: record, app: app)
+        }
+        return Issued(token: try encode(token), session: session)
+    }
+
+    /// Marks `start` and every token it was rotated into as revoked.
+    private func revokeChain(from start: TokenID) {
+        var next: TokenID? = start
+        var hops = 0
+        while let id = next, hops < 64 {
+            hops += 1
+            next = map.withShard(for: id) { entries -> TokenID? in
+                switch entries[id] {
+                case .live(let record):
+                    entries[id] = .revoked(forgetAt: record.absoluteExpiresAt)
+                    return nil
+                case .rotated(let successor, _, let forgetAt):
+                    entries[id] = .revoked(forgetAt: forgetAt)
+                    return successor.id
+                case .revoked, nil:
+                    return nil
+                }
+            }
+        }
+    }
+
+    private func isDead(_ entry: SessionEntry, now: Int64) -> Bool {
+        switch entry {
+        case .live(let record):
+            guard Int(record.appIndex) < apps.apps.count else { return true }
+            return now >= record.expiresAt(idleTimeoutMilliseconds: apps[record.appIndex].idleTimeoutMilliseconds)
+        case .rotated(_, _, let forgetAt), .revoked(let forgetAt):
+            return now >= forgetAt
+        }
+    }
+
+    private func view(of record: SessionRecord, app: AppConfiguration) -> SessionView {
+        SessionView(
+            appID: app.appID, openid: record.openid, unionid: record.unionid ?? "", createdAt: record.createdAt,
+            expiresAt: record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds),
+            absoluteExpiresAt: record.absoluteExpiresAt
+        )
+    }
+}
+
+extension SessionStore {
+    /// The store's clock reading (PING answers with it).
+    public var clockNow: Int64 { clock.nowMilliseconds() }
+}

@@ -1,0 +1,32 @@
+/// What the session service needs from WeChat: exchange a `wx.login` code for the user's identity.
+///
+/// `WeChatAPIClient` is the real implementation (jscode2session over AsyncHTTPClient); tests may use any other.
+public protocol CodeExchanging: Sendable {
+    /// Exchanges `code` for openid, session_key and (when bound to an Open Platform account) unionid.
+    /// Throws `WeChatError` and nothing else.
+    func exchange(appID: String, secret: String, code: String) async throws(WeChatError) -> WeChatIdentity
+}
+
+/// A successful jscode2session answer.
+public struct WeChatIdentity: Sendable, Hashable {
+    public var openid: String
+    /// base64 of 16 bytes, exactly as WeChat sent it.
+    public var sessionKey: String
+    public var unionid: String?
+
+    public init(openid: String, sessionKey: String, unionid: String?) {
+        self.openid = openid
+        self.sessionKey = sessionKey
+        self.unionid = unionid
+    }
+}
+
+/// WeChat's answer mapped onto what a caller can do about it.
+public enum WeChatError: Error, Sendable, Hashable {
+    /// WeChat refused the request for good (40029 invalid code, 40163 code used, 40226 risky user, 40125 bad secret, ...).
+    case rejected(errcode: Int32, errmsg: String)
+    /// WeChat is busy (errcode -1) or gave no usable answer in time (errcode 0: timeout, connection failure, bad JSON).
+    case unavailable(errcode: Int32, message: String)
+    /// WeChat's quota (45011): retry after `retryAfterMilliseconds`.
+    case rateLimited(errcode: Int32, errmsg: String, retryAfterMilliseconds: UInt32)
+}

@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+
+/// The real `CodeExchanging`: calls WeChat's `GET /sns/jscode2session` over AsyncHTTPClient.
+///
+/// One call, no retries (a code is single-use, so retrying is a policy decision for a separate layer).
+/// Never logs the app secret, the code or the session_key; logs appid, errcode, errmsg, WeChat's rid and latency.
+public struct WeChatAPIClient: CodeExchanging {
+    /// Scheme, host and optional port of the WeChat API, without a trailing path (e.g. "https://api.weixin.qq.com").
+    public let baseURL: String
+    /// Deadline for one whole call: connect, request, response head and body.
+    public let timeout: Duration
+
+    private let httpClient: HTTPClient
+    private let logger: Logger
+
+    /// The largest answer body accepted (real answers are about 150 bytes).
+    static let maximumBodyBytes = 64 * 1024
+
+    /// - Parameters:
+    ///   - baseURL: where WeChat lives; point it at a `WeChatSimulator` in tests.
+    ///   - httpClient: a shared, keep-alive `HTTPClient`; the caller owns its lifecycle (and shuts it down).
+    ///   - timeout: the per-call deadline; when it passes the call fails with `.unavailable(errcode: 0, ...)`.
+    ///   - logger: receives one line per call.
+    public init(
+        baseURL: String = "https://api.weixin.qq.com",
+        httpClient: HTTPClient,
+        timeout: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        var trimmed = Substring(baseURL)
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.baseURL = String(trimmed)
+        self.httpClient = httpClient
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Exchanges a `wx.login` code; see `CodeExchanging`.
+    public func exchange(appID: String, secret: String, code: String) async throws(WeChatError) -> WeChatIdentity {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let answer = await self.call(url: self.requestURL(appID: appID, secret: secret, code: code), clock: clock)
+        let latency = clock.now - started
+        self.log(answer, appID: appID, latency: latency)
+        return try answer.result.get()
+    }
+
+    /// `{baseURL}/sns/jscode2session?...` with every query value percent-encoded.
+    func requestURL(appID: String, secret: String, code: String) -> String {
+        let query = QueryEncoding.query([
+            ("appid", appID),
+            ("secret", secret),
+            ("js_code", code),
+            ("grant_type", "authorization_code"),
+        ])
+        return "\(self.baseURL)/sns/jscode2session?\(query)"
+    }
+
+    /// Runs the request and reads the body, racing both against `timeout`.
+    private func call(url: String, clock: ContinuousClock) async -> Jscode2SessionAnswer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "application/json")
+        let deadline = clock.now + self.timeout
+        let nioDeadline = NIODeadline.now() + TimeAmount(self.timeout)
+        let prepared = request
+        let client = self.httpClient
+        let logger = self.logger
+        do {
+            return try await withThrowingTaskGroup(of: Jscode2SessionAnswer.self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, deadline: nioDeadline, logger: logger)
+                    let body = try await response.body.collect(upTo: Self.maximumBodyBytes)
+                    return Jscode2SessionAnswer.interpret(status: response.status.code, body: Array(body.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(until: deadline, clock: clock)
+                    return .unavailable("timed out after \(self.timeout)")
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { return .unavailable("no answer") }
+                return first
+            }
+        } catch {
+            return .unavailable(Self.describe(error))
+        }
+    }
+
+    /// A short description of a transport failure: no URL (it holds the secret and the code), no payload.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout:
+                return "timed out (\(error.shortDescription))"
+            case .cancelled:
+                return "cancelled"
+            default:
+                return "HTTP client error (\(error.shortDescription))"
+            }
+        }
+        if error is CancellationError {
+            return "cancelled"
+        }
+        if error is NIOTooManyBytesError {
+            return "answer body too large"
+        }
+        return "connection error (\(String(describing: type(of: error))))"
+    }
+
+    private func log(_ answer: Jscode2SessionAnswer, appID: String, latency: Duration) {
+        var metadata: Logger.Metadata = [
+            LogKey.appID: "\(appID)",
+            LogKey.latencyMilliseconds: "\(Self.milliseconds(latency))",
+        ]
+        if let errcode = answer.errcode { metadata[LogKey.errcode] = "\(errcode)" }
+        if let errmsg = answer.errmsg, !errmsg.isEmpty { metadata[LogKey.errmsg] = "\(errmsg)" }
+        if let rid = answer.rid { metadata[LogKey.rid] = "\(rid)" }
+        switch answer.result {
+        case .success:
+            self.logger.debug("jscode2session succeeded", metadata: metadata)
+        case .failure(.rejected):
+            self.logger.info("jscode2session rejected", metadata: metadata)
+        case .failure(.rateLimited):
+            self.logger.warning("jscode2session rate limited", metadata: metadata)
+        case .failure(.unavailable(_, let message)):
+            metadata[LogKey.failure] = "\(message)"
+            self.logger.warning("jscode2session unavailable", metadata: metadata)
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Logger metadata keys, in one place.
+    enum LogKey {
+        static let appID = "wechat.appid"
+        static let errcode = "wechat.errcode"
+        static let errmsg = "wechat.errmsg"
+        static let rid = "wechat.rid"
+        static let latencyMilliseconds = "wechat.latency_ms"
+        static let failure = "wechat.failure"
+    }
+}

@@ -1,0 +1,40 @@
+/// A user as the simulator knows them within one app: the identity jscode2session returns for them.
+public struct WeChatSimulatedUser: Sendable, Hashable, Codable {
+    /// The app this identity belongs to (openids differ per app).
+    public var appID: String
+    /// The test's name for the user ("alice"); never sent to clients of jscode2session.
+    public var user: String
+    /// 28 characters, stable for (appID, user).
+    public var openid: String
+    /// base64 of 16 bytes.
+    public var sessionKey: String
+    /// Present only when the user has one (apps bound to an Open Platform account).
+    public var unionid: String?
+
+    public init(appID: String, user: String, openid: String, sessionKey: String, unionid: String? = nil) {
+        self.appID = appID
+        self.user = user
+        self.openid = openid
+        self.sessionKey = sessionKey
+        self.unionid = unionid
+    }
+}
+
+/// A snapshot of what the simulator has served.
+public struct WeChatSimulatorStats: Sendable, Hashable {
+    /// Every request to `/sns/jscode2session`, whatever the answer.
+    public var jscode2sessionCalls: Int
+    /// Codes issued by `mintCode` or `POST /sim/code`.
+    public var codesMinted: Int
+    /// jscode2session calls that returned an identity.
+    public var codesExchanged: Int
+    /// jscode2session calls that served an injected fault (error or hang).
+    public var faultsServed: Int
+
+    public init(jscode2sessionCalls: Int = 0, codesMinted: Int = 0, codesExchanged: Int = 0, faultsServed: Int = 0) {
+        self.jscode2sessionCalls = jscode2sessionCalls
+        self.codesMinted = codesMinted
+        self.codesExchanged = codesExchanged
+        self.faultsServed = faultsServed
+    }
+}

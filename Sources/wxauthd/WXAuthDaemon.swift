@@ -1,0 +1,197 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WXAuthCrypto
+import WXAuthServer
+import WXAuthSessions
+import WXAuthWeChat
+import WeChatSimulator
+
+@main
+struct WXAuthDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wxauthd",
+        abstract: "The WeChat mini-program login-session service.",
+        discussion: """
+            Production: give apps with --app APPID (secret in WXAUTH_SECRET_<APPID>) or --config FILE, and server \
+            keys in the config file. Development: `wxauthd --dev` runs with an embedded WeChat simulator and an \
+            ephemeral key on loopback.
+            """
+    )
+
+    @Flag(help: "Run with the embedded WeChat simulator, an ephemeral key, loopback only. Never for production.")
+    var dev = false
+
+    @Option(help: "Address to bind (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "TCP port (default 7400; 0 picks a free one).")
+    var port: Int?
+
+    @Option(help: "JSON configuration file (apps, callers, keys, limits). See README.")
+    var config: String?
+
+    @Option(name: .customLong("app"), help: "A WeChat app id to serve; its secret comes from WXAUTH_SECRET_<APPID>. Repeatable.")
+    var appIDs: [String] = []
+
+    @Option(help: "Sliding idle timeout of sessions, seconds (default 1800).")
+    var idleTimeout: Double?
+
+    @Option(help: "Absolute session lifetime, seconds (default 43200).")
+    var absoluteLifetime: Double?
+
+    @Option(help: "How long a repeated REFRESH of the old token returns the same new token, seconds (default 30).")
+    var refreshGrace: Double?
+
+    @Option(help: "Maximum stored sessions and tombstones; LOGIN beyond it gets SERVER_FULL (default 2000000).")
+    var maxSessions: Int?
+
+    @Option(help: "Session map shards, a power of two (default 256).")
+    var shards: Int?
+
+    @Option(help: "Largest accepted frame in bytes (default 65536).")
+    var maxFrame: Int?
+
+    @Option(help: "Seconds between sweeps of expired sessions (default 30).")
+    var sweepInterval: Double?
+
+    @Option(help: "Maximum concurrent connections (default 10000).")
+    var maxConnections: Int?
+
+    @Option(help: "WeChat API base URL (default https://api.weixin.qq.com; --dev uses the simulator).")
+    var wechatBaseURL: String?
+
+    @Option(help: "Deadline of each WeChat call, seconds (default 5).")
+    var wechatTimeout: Double?
+
+    @Option(help: "--dev only: port of the embedded simulator's HTTP endpoint (default 7401; 0 picks a free one).")
+    var simPort: Int = 7401
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "wxauthd")
+        do {
+            try await serve(logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("wxauthd: \(error.description)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+    }
+
+    private func serve(logger: Logger) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = ServerConfiguration()
+        configuration.isDevelopment = dev
+        var keyring: ServerKeyring?
+        var baseURL = "https://api.weixin.qq.com"
+        var timeoutSeconds = 5.0
+        if let config {
+            let file = try ConfigurationFile.load(path: config)
+            try file.apply(to: &configuration, environment: environment)
+            keyring = try file.keyring(environment: environment)
+            if let url = file.wechatBaseURL { baseURL = url }
+            if let seconds = file.wechatTimeoutSeconds { timeoutSeconds = seconds }
+        }
+        for appID in appIDs {
+            let variable = "WXAUTH_SECRET_" + appID.uppercased()
+            guard let secret = environment[variable], !secret.isEmpty else {
+                throw ConfigurationError("--app \(appID): set its AppSecret in the environment variable \(variable)")
+            }
+            configuration.apps.append(AppConfiguration(appID: appID, secret: secret))
+        }
+        applyFlags(to: &configuration)
+        if let wechatBaseURL { baseURL = wechatBaseURL }
+        if let wechatTimeout { timeoutSeconds = wechatTimeout }
+
+        var simulator: WeChatSimulator?
+        if dev {
+            let devSecret = try OpenSSLRandom().bytes(count: 16).map { String(format: "%02x", $0) }.joined()
+            configuration.apps.append(AppConfiguration(appID: DevMode.appID, secret: devSecret))
+            applyLifetimes(to: &configuration)
+            try configuration.validate()
+            let embedded = WeChatSimulator(
+                configuration: WeChatSimulatorConfiguration(apps: [DevMode.appID: devSecret]),
+                logger: Logger(label: "wechat-sim")
+            )
+            try await embedded.start(host: "127.0.0.1", port: simPort)
+            simulator = embedded
+            if wechatBaseURL == nil { baseURL = embedded.baseURL }
+            keyring = try ServerKeyring.ephemeral()
+            DevMode.printBanner(simulatorURL: embedded.baseURL)
+        } else {
+            applyLifetimes(to: &configuration)
+            try configuration.validate()
+            guard keyring != nil else {
+                throw ConfigurationError("""
+                    no server key is configured. Add "keys": [{"id": 1, "secret_hex_env": "WXAUTH_KEY_1"}] to \
+                    --config FILE and put 32+ random bytes, hex-encoded, in WXAUTH_KEY_1 \
+                    (for example: openssl rand -hex 32)
+                    """)
+            }
+        }
+
+        let httpClient = HTTPClient(
+            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+            configuration: HTTPClient.Configuration(
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+            )
+        )
+        let exchanger = WeChatAPIClient(
+            baseURL: baseURL, httpClient: httpClient, timeout: .milliseconds(Int64(timeoutSeconds * 1000)),
+            logger: Logger(label: "wxauthd.wechat")
+        )
+        let simulatorURL = simulator?.baseURL
+        let server = try WXAuthServer(
+            configuration: configuration, keyring: keyring!, exchanger: exchanger, logger: logger,
+            onListening: { address in
+                ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
+            }
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        do {
+            try await group.run()
+        } catch {
+            logger.error("wxauthd failed", metadata: ["error": "\(error)"])
+            try? await httpClient.shutdown()
+            try? await simulator?.shutdown()
+            throw ExitCode.failure
+        }
+        try? await httpClient.shutdown()
+        try? await simulator?.shutdown()
+    }
+
+    private func applyFlags(to configuration: inout ServerConfiguration) {
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let refreshGrace { configuration.sessions.refreshGraceMilliseconds = Int64(refreshGrace * 1000) }
+        if let maxSessions { configuration.sessions.maxEntries = maxSessions }
+        if let shards { configuration.sessions.shardCount = shards }
+        if let maxFrame { configuration.maxFrameSize = maxFrame }
+        if let sweepInterval { configuration.sweepIntervalMilliseconds = Int64(sweepInterval * 1000) }
+        if let maxConnections { configuration.maxConnections = maxConnections }
+    }
+
+    /// `--idle-timeout` and `--absolute-lifetime` apply to every app (overriding per-app file settings).
+    private func applyLifetimes(to configuration: inout ServerConfiguration) {
+        for index in configuration.apps.indices {
+            if let idleTimeout { configuration.apps[index].idleTimeoutMilliseconds = Int64(idleTimeout * 1000) }
+            if let absoluteLifetime {
+                configuration.apps[index].absoluteLifetimeMilliseconds = Int64(absoluteLifetime * 1000)
+            }
+        }
+    }
+}

@@ -1,0 +1,448 @@
+"""Blocking wxauthd client: one reused TCP connection, thread-safe, pipelined.
+
+Any number of threads may call one ``Client`` at once: their requests share one connection and each waits only for
+its own response (matched by request id; the server may answer out of order). There is no background thread: a
+waiting caller reads the socket for everyone and hands other callers their responses.
+
+    with Client("127.0.0.1", 7411) as wx:
+        issued = wx.login("wx1234567890abcdef", code)
+        session = wx.validate(issued.token)
+"""
+import select
+import socket
+import threading
+import time
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from . import codec
+from .codec import Login, Op, Ping, Refresh, Request, Revoke, RevokeUser, Session, TokenResult, Validate
+from .errors import ConnectionLost, RequestTimeout, WxAuthError
+from .protocol import ClientProtocol, Completion, auth_request
+
+__all__ = ["Client", "Connection", "Pipeline", "Reply", "DEFAULT"]
+
+_RECV_SIZE = 65536
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()  # "use the client's configured timeout"
+
+
+def result_value(op: Op, body: codec.OkBody) -> Any:
+    """What the client methods return for an OK body."""
+    if isinstance(body, codec.Pong):
+        return body.server_time
+    if isinstance(body, codec.AuthResult):
+        return body.permissions
+    if isinstance(body, codec.SessionResult):
+        return body.session
+    if isinstance(body, codec.RevokedCount):
+        return body.revoked
+    if isinstance(body, codec.Empty):
+        return None
+    return body  # TokenResult
+
+
+def _deadline(timeout: Optional[float]) -> Optional[float]:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _remaining(deadline: Optional[float]) -> Optional[float]:
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class Connection:
+    """One connected, greeted (and, when required, authenticated) TCP connection. Thread-safe."""
+
+    def __init__(self, host: str, port: int, *, connect_timeout: Optional[float] = 5.0,
+                 send_timeout: Optional[float] = 5.0, caller_id: Optional[str] = None,
+                 caller_secret: Union[bytes, str, None] = None):
+        self.host, self.port = host, port
+        self._proto = ClientProtocol()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._write_lock = threading.Lock()
+        self._done: Dict[int, Completion] = {}
+        self._reading = False
+        self._closed = False
+        deadline = _deadline(connect_timeout)
+        try:
+            self._sock = socket.create_connection((host, port), timeout=connect_timeout)
+        except socket.timeout:
+            raise RequestTimeout(f"connecting to {host}:{port} timed out") from None
+        except OSError as exc:
+            raise ConnectionLost(f"cannot connect to {host}:{port}: {exc}") from exc
+        try:
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sock.settimeout(send_timeout)  # bounds sendall; reads are bounded with select()
+            self._handshake(deadline, caller_id, caller_secret)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- public state ---
+
+    @property
+    def hello(self) -> codec.Hello:
+        assert self._proto.hello is not None
+        return self._proto.hello
+
+    @property
+    def permissions(self) -> Optional[int]:
+        return self._proto.permissions
+
+    @property
+    def usable(self) -> bool:
+        with self._lock:
+            return not self._closed and self._proto.failure is None and self._proto.reusable
+
+    @property
+    def pending_count(self) -> int:
+        with self._lock:
+            return self._proto.pending_count
+
+    # --- handshake ---
+
+    def _handshake(self, deadline: Optional[float], caller_id: Optional[str],
+                   caller_secret: Union[bytes, str, None]) -> None:
+        while True:
+            with self._lock:
+                if self._proto.failure is not None:
+                    raise self._proto.failure()
+                if self._proto.state != "hello":
+                    break
+            remaining = _remaining(deadline)
+            if remaining is not None and remaining <= 0:
+                raise RequestTimeout(f"no HELLO from {self.host}:{self.port} in time")
+            self._read_once(remaining)
+        if self._proto.state == "auth":
+            request = auth_request(self.hello, caller_id, caller_secret)
+            (rid,) = self.send([request])
+            permissions = self.wait(rid, deadline)
+            with self._lock:
+                self._proto.mark_ready(permissions.permissions)
+        else:
+            with self._lock:
+                self._proto.mark_ready(None)
+
+    # --- sending and waiting ---
+
+    def send(self, requests: Sequence[Request]) -> List[int]:
+        """Writes the requests in one go; returns their request ids (in order)."""
+        frames = []
+        with self._lock:
+            if self._closed:
+                raise ConnectionLost("connection is closed")
+            ids = []
+            try:
+                for request in requests:
+                    rid, frame = self._proto.prepare(request)
+                    ids.append(rid)
+                    frames.append(frame)
+            except BaseException:
+                for rid in ids:
+                    self._proto.abandon(rid)
+                raise
+        try:
+            with self._write_lock:
+                self._sock.sendall(b"".join(frames))
+        except (OSError, ValueError) as exc:
+            msg = f"send failed: {exc}"
+            self._complete(self._locked(lambda: self._proto.fail(lambda: ConnectionLost(msg))))
+            self._close_socket()
+            for rid in ids:
+                self._take(rid)
+            raise ConnectionLost(msg) from exc
+        return ids
+
+    def wait(self, request_id: int, deadline: Optional[float]) -> codec.OkBody:
+        """Waits for one response; returns its OK body or raises its error (``RequestTimeout`` at the deadline)."""
+        while True:
+            with self._cond:
+                while True:
+                    completion = self._done.pop(request_id, None)
+                    if completion is not None:
+                        if isinstance(completion.value, BaseException):
+                            raise completion.value
+                        return completion.value
+                    remaining = _remaining(deadline)
+                    if remaining is not None and remaining <= 0:
+                        self._proto.abandon(request_id)
+                        raise RequestTimeout(f"no response to request {request_id} in time")
+                    if not self._reading:
+                        self._reading = True
+                        break
+                    self._cond.wait(remaining)
+            try:
+                self._read_once(remaining)
+            finally:
+                with self._cond:
+                    self._reading = False
+                    self._cond.notify_all()
+
+    def _take(self, request_id: int) -> None:
+        with self._lock:
+            self._done.pop(request_id, None)
+
+    def _locked(self, fn):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return fn()
+
+    def _read_once(self, timeout: Optional[float]) -> None:
+        """One bounded read; hands complete responses to their waiters."""
+        try:
+            readable, _, _ = select.select([self._sock], [], [], None if timeout is None else max(0.0, timeout))
+            if not readable:
+                return
+            data = self._sock.recv(_RECV_SIZE)
+        except (OSError, ValueError) as exc:
+            msg = f"receive failed: {exc}"
+            completions = self._locked(lambda: self._proto.fail(lambda: ConnectionLost(msg)))
+        else:
+            if data:
+                completions = self._locked(lambda: self._proto.receive(data))
+            else:
+                completions = self._locked(self._proto.receive_eof)
+        self._complete(completions)
+        if self._proto.failure is not None:
+            self._close_socket()
+
+    def _complete(self, completions: List[Completion]) -> None:
+        if not completions:
+            return
+        with self._cond:
+            for c in completions:
+                self._done[c.request_id] = c
+            self._cond.notify_all()
+
+    def release_if_retired(self) -> None:
+        """Closes a connection that may not be reused (SHUTTING_DOWN) once nothing is pending on it."""
+        with self._lock:
+            retire = not self._closed and not self._proto.reusable and self._proto.pending_count == 0
+        if retire:
+            self._close_socket()
+
+    def poll(self) -> None:
+        """Notices, without blocking, a connection the server closed while idle (so it is not reused)."""
+        with self._cond:
+            if self._reading or self._closed:
+                return
+            self._reading = True
+        try:
+            self._read_once(0.0)
+        finally:
+            with self._cond:
+                self._reading = False
+                self._cond.notify_all()
+
+    # --- closing ---
+
+    def _close_socket(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._sock.close()
+
+    def close(self) -> None:
+        """Closes the socket; pending requests fail with ``ConnectionLost``."""
+        self._complete(self._locked(lambda: self._proto.fail(lambda: ConnectionLost("connection closed by client"))))
+        if hasattr(self, "_sock"):
+            self._close_socket()
+
+
+class Reply:
+    """A request that has been sent; ``result()`` waits for its response."""
+
+    def __init__(self, connection: Connection, request_id: int, op: Op, deadline: Optional[float]):
+        self._connection = connection
+        self.request_id = request_id
+        self.op = op
+        self._deadline = deadline
+        self._outcome: Optional[tuple] = None
+
+    def result(self) -> Any:
+        if self._outcome is None:
+            try:
+                self._outcome = (True, result_value(self.op, self._connection.wait(self.request_id, self._deadline)))
+            except WxAuthError as exc:
+                self._outcome = (False, exc)
+            self._connection.release_if_retired()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+    def exception(self) -> Optional[WxAuthError]:
+        try:
+            self.result()
+        except WxAuthError as exc:
+            return exc
+        return None
+
+
+class Client:
+    """A wxauthd client over one reused connection (reconnects when it was closed or the server is shutting down).
+
+    ``timeout`` bounds each request (seconds, ``None`` = wait forever); ``connect_timeout`` bounds connecting and
+    the HELLO/AUTH handshake. With ``caller_id`` and ``caller_secret`` the client answers a HELLO that requires
+    authentication with AUTH; without them such a server is refused with ``NotAuthorized``.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, timeout: Optional[float] = 5.0,
+                 connect_timeout: Optional[float] = 5.0, caller_id: Optional[str] = None,
+                 caller_secret: Union[bytes, str, None] = None):
+        self.host, self.port = host, port
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._caller_id = caller_id
+        self._caller_secret = caller_secret
+        self._conn: Optional[Connection] = None
+        self._conn_lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Client({self.host!r}, {self.port})"
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connection management ---
+
+    def connect(self) -> Connection:
+        """The current connection, opened (or replaced) as needed."""
+        with self._conn_lock:
+            if self._closed:
+                raise ConnectionLost("client is closed")
+            conn = self._conn
+            if conn is not None and conn.usable and conn.pending_count == 0:
+                conn.poll()  # an idle connection may have been closed by the server
+            if conn is None or not conn.usable:
+                if conn is not None and conn.pending_count == 0:
+                    conn.close()
+                conn = self._conn = Connection(
+                    self.host, self.port, connect_timeout=self.connect_timeout, send_timeout=self.timeout,
+                    caller_id=self._caller_id, caller_secret=self._caller_secret)
+            return conn
+
+    @property
+    def hello(self) -> codec.Hello:
+        return self.connect().hello
+
+    def close(self) -> None:
+        with self._conn_lock:
+            self._closed = True
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    # --- requests ---
+
+    def submit(self, request: Request, *, timeout: Any = DEFAULT) -> Reply:
+        """Sends ``request`` now and returns a ``Reply``; several submits pipeline on one connection."""
+        return self._submit_many([request], timeout)[0]
+
+    def _submit_many(self, requests: Sequence[Request], timeout: Any) -> List[Reply]:
+        timeout = self.timeout if timeout is DEFAULT else timeout
+        conn = self.connect()
+        deadline = _deadline(timeout)
+        ids = conn.send(requests)
+        return [Reply(conn, rid, req.op, deadline) for rid, req in zip(ids, requests)]
+
+    def request(self, request: Request, *, timeout: Any = DEFAULT) -> Any:
+        return self.submit(request, timeout=timeout).result()
+
+    def ping(self, *, timeout: Any = DEFAULT) -> int:
+        """The server's clock, in Unix milliseconds."""
+        return self.request(Ping(), timeout=timeout)
+
+    def login(self, app_id: str, code: str, *, timeout: Any = DEFAULT) -> TokenResult:
+        """Exchanges a ``wx.login`` code for a session token. Never retry with the same code after a timeout."""
+        return self.request(Login(app_id, code), timeout=timeout)
+
+    def validate(self, token: str, *, timeout: Any = DEFAULT) -> Session:
+        return self.request(Validate(token), timeout=timeout)
+
+    def refresh(self, token: str, *, timeout: Any = DEFAULT) -> TokenResult:
+        return self.request(Refresh(token), timeout=timeout)
+
+    def revoke(self, token: str, *, timeout: Any = DEFAULT) -> None:
+        self.request(Revoke(token), timeout=timeout)
+
+    def revoke_user(self, app_id: str, openid: str, *, timeout: Any = DEFAULT) -> int:
+        """Ends every live session of the user; returns how many there were."""
+        return self.request(RevokeUser(app_id, openid), timeout=timeout)
+
+    def pipeline(self) -> "Pipeline":
+        return Pipeline(self)
+
+
+class Pipeline:
+    """Collects requests, sends them in one write, and returns the results in call order.
+
+        p = client.pipeline()
+        for t in tokens:
+            p.validate(t)
+        sessions = p.execute(return_exceptions=True)
+    """
+
+    def __init__(self, client: Client):
+        self._client = client
+        self._requests: List[Request] = []
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    def add(self, request: Request) -> "Pipeline":
+        request.encode_body()  # field limits are checked now, not halfway through execute()
+        self._requests.append(request)
+        return self
+
+    def ping(self) -> "Pipeline":
+        return self.add(Ping())
+
+    def login(self, app_id: str, code: str) -> "Pipeline":
+        return self.add(Login(app_id, code))
+
+    def validate(self, token: str) -> "Pipeline":
+        return self.add(Validate(token))
+
+    def refresh(self, token: str) -> "Pipeline":
+        return self.add(Refresh(token))
+
+    def revoke(self, token: str) -> "Pipeline":
+        return self.add(Revoke(token))
+
+    def revoke_user(self, app_id: str, openid: str) -> "Pipeline":
+        return self.add(RevokeUser(app_id, openid))
+
+    def execute(self, *, timeout: Any = DEFAULT, return_exceptions: bool = False) -> List[Any]:
+        """Sends everything, waits for every response (one deadline for the batch). With ``return_exceptions``
+        errors take their request's place in the list; otherwise the first error is raised after all arrived."""
+        requests, self._requests = self._requests, []
+        if not requests:
+            return []
+        replies = self._client._submit_many(requests, timeout)
+        results: List[Any] = []
+        first_error: Optional[WxAuthError] = None
+        for reply in replies:
+            try:
+                results.append(reply.result())
+            except WxAuthError as exc:
+                results.append(exc)
+                first_error = first_error or exc
+        if first_error is not None and not return_exceptions:
+            raise first_error
+        return results
+

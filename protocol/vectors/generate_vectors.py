@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Writes protocol/vectors/vectors.json from an encoder that shares no code with any client.
+
+Run: python3 protocol/vectors/generate_vectors.py  (rewrites vectors.json next to this file)
+
+Every entry has `hex` (a complete frame, length prefix included) and `decoded` (its meaning).
+Request entries: decoded = {"request_id", "op", ...fields}.
+Response entries: decoded = {"request_id", "op" (the request's opcode), "status", ...fields}.
+Invalid entries: the `expect` field names what a decoder must report (see vectors.json "invalid").
+"""
+import json
+import os
+import struct
+
+VERSION = 1
+OPS = {"PING": 0x01, "AUTH": 0x02, "LOGIN": 0x10, "VALIDATE": 0x11, "REFRESH": 0x12, "REVOKE": 0x13,
+       "REVOKE_USER": 0x14, "HELLO": 0x00}
+STATUS = {"OK": 0x00, "MALFORMED_REQUEST": 0x01, "UNSUPPORTED_VERSION": 0x02, "UNKNOWN_OPCODE": 0x03,
+          "FRAME_TOO_LARGE": 0x04, "INVALID_TOKEN": 0x10, "TOKEN_EXPIRED": 0x11, "TOKEN_REVOKED": 0x12,
+          "UNKNOWN_APP": 0x13, "WECHAT_REJECTED": 0x20, "WECHAT_UNAVAILABLE": 0x21, "RATE_LIMITED": 0x30,
+          "SERVER_FULL": 0x31, "NOT_AUTHORIZED": 0x32, "SHUTTING_DOWN": 0x33, "INTERNAL_ERROR": 0x3F}
+
+
+def s(text):
+    b = text.encode("utf-8")
+    return struct.pack(">H", len(b)) + b
+
+
+def by(data):
+    return struct.pack(">H", len(data)) + data
+
+
+def frame(kind, request_id, body, version=VERSION):
+    inner = struct.pack(">BBI", version, kind, request_id) + body
+    return struct.pack(">I", len(inner)) + inner
+
+
+def session(d):
+    return (s(d["app_id"]) + s(d["openid"]) + s(d["unionid"]) +
+            struct.pack(">qqq", d["created_at"], d["expires_at"], d["absolute_expires_at"]))
+
+
+TOKEN_A = "AV9kZXYtcmFuZG9tLWJ5dGVzLXRhZy10YWctdGFnLXRhZw"[:44]
+TOKEN_B = "Ab7-QyZ3_0k1lm2Nn3Oo4Pp5Qq6Rr7Ss8Tt9Uu0Vv1Ww2"[:44]
+SESSION = {"app_id": "wx1234567890abcdef", "openid": "oQz5o5Mxd3oyEXAMPLEopenid01",
+           "unionid": "", "created_at": 1764160000000, "expires_at": 1764161800000,
+           "absolute_expires_at": 1764203200000}
+SESSION_U = dict(SESSION, unionid="o6_bmasdasdsad6_2sgVt7hMZOPfL", openid="oUnicode用户")
+
+
+def main():
+    requests = [
+        ("ping", "PING", 1, {}, b""),
+        ("auth", "AUTH", 2, {"caller_id": "orders-api", "proof_hex": "ab" * 32},
+         s("orders-api") + by(bytes.fromhex("ab" * 32))),
+        ("login", "LOGIN", 3, {"app_id": "wx1234567890abcdef", "code": "081Kq4Ga1aBcDe0kEXAMPLEcode"},
+         s("wx1234567890abcdef") + s("081Kq4Ga1aBcDe0kEXAMPLEcode")),
+        ("login_unicode_code", "LOGIN", 0xFFFFFFFF, {"app_id": "wx1", "code": "c+ode/é"},
+         s("wx1") + s("c+ode/é")),
+        ("validate", "VALIDATE", 7, {"token": TOKEN_A}, s(TOKEN_A)),
+        ("refresh", "REFRESH", 8, {"token": TOKEN_A}, s(TOKEN_A)),
+        ("revoke", "REVOKE", 9, {"token": TOKEN_B}, s(TOKEN_B)),
+        ("revoke_user", "REVOKE_USER", 10, {"app_id": "wx1234567890abcdef", "openid": SESSION["openid"]},
+         s("wx1234567890abcdef") + s(SESSION["openid"])),
+    ]
+    responses = [
+        ("hello_open", "HELLO", 0, "OK", {"flags": 0, "nonce_hex": "00" * 32, "max_frame": 65536},
+         struct.pack(">B", 0) + by(bytes(32)) + struct.pack(">I", 65536)),
+        ("hello_auth_required", "HELLO", 0, "OK",
+         {"flags": 1, "nonce_hex": bytes(range(32)).hex(), "max_frame": 1048576},
+         struct.pack(">B", 1) + by(bytes(range(32))) + struct.pack(">I", 1048576)),
+        ("ping_ok", "PING", 1, "OK", {"server_time": 1764160000123}, struct.pack(">q", 1764160000123)),
+        ("auth_ok", "AUTH", 2, "OK", {"permissions": 63}, struct.pack(">I", 63)),
+        ("login_ok", "LOGIN", 3, "OK", {"token": TOKEN_A, "session": SESSION}, s(TOKEN_A) + session(SESSION)),
+        ("validate_ok_unionid", "VALIDATE", 7, "OK", {"session": SESSION_U}, session(SESSION_U)),
+        ("refresh_ok", "REFRESH", 8, "OK", {"token": TOKEN_B, "session": SESSION}, s(TOKEN_B) + session(SESSION)),
+        ("revoke_ok", "REVOKE", 9, "OK", {}, b""),
+        ("revoke_user_ok", "REVOKE_USER", 10, "OK", {"revoked": 3}, struct.pack(">I", 3)),
+        ("malformed", "LOGIN", 11, "MALFORMED_REQUEST", {"message": "app_id: string longer than 64 bytes"},
+         s("app_id: string longer than 64 bytes")),
+        ("unsupported_version", "PING", 12, "UNSUPPORTED_VERSION",
+         {"supported": 1, "message": "protocol version 9 is not supported"},
+         struct.pack(">B", 1) + s("protocol version 9 is not supported")),
+        ("unknown_opcode", "PING", 13, "UNKNOWN_OPCODE", {"message": "unknown opcode 0x7f"}, s("unknown opcode 0x7f")),
+        ("frame_too_large", "PING", 0, "FRAME_TOO_LARGE",
+         {"max_frame": 65536, "message": "frame of 4294967295 bytes exceeds the limit"},
+         struct.pack(">I", 65536) + s("frame of 4294967295 bytes exceeds the limit")),
+        ("invalid_token", "VALIDATE", 14, "INVALID_TOKEN", {"message": "unknown token"}, s("unknown token")),
+        ("token_expired", "VALIDATE", 15, "TOKEN_EXPIRED", {"message": "session expired"}, s("session expired")),
+        ("token_revoked", "REFRESH", 16, "TOKEN_REVOKED", {"message": "session revoked"}, s("session revoked")),
+        ("unknown_app", "LOGIN", 17, "UNKNOWN_APP", {"message": "app wxnope is not configured"},
+         s("app wxnope is not configured")),
+        ("wechat_rejected", "LOGIN", 18, "WECHAT_REJECTED",
+         {"errcode": 40163, "message": "code been used, rid: 6502c5f4-1b2e1f0a"},
+         struct.pack(">i", 40163) + s("code been used, rid: 6502c5f4-1b2e1f0a")),
+        ("wechat_unavailable", "LOGIN", 19, "WECHAT_UNAVAILABLE",
+         {"errcode": -1, "message": "system error"}, struct.pack(">i", -1) + s("system error")),
+        ("rate_limited", "LOGIN", 20, "RATE_LIMITED",
+         {"retry_after_ms": 60000, "errcode": 45011, "message": "api minute-quota reach limit"},
+         struct.pack(">Ii", 60000, 45011) + s("api minute-quota reach limit")),
+        ("server_full", "LOGIN", 21, "SERVER_FULL", {"message": "session capacity reached"},
+         s("session capacity reached")),
+        ("not_authorized", "LOGIN", 22, "NOT_AUTHORIZED", {"message": "caller may not LOGIN"},
+         s("caller may not LOGIN")),
+        ("shutting_down", "VALIDATE", 23, "SHUTTING_DOWN", {"message": "server is shutting down"},
+         s("server is shutting down")),
+        ("internal_error", "LOGIN", 24, "INTERNAL_ERROR", {"message": "internal error"}, s("internal error")),
+    ]
+    invalid = [
+        # A decoder given these bytes must report the named error (and must not read past them).
+        {"name": "length_below_header", "hex": "000000050111000000",
+         "expect": "frame_too_short"},
+        {"name": "length_too_large", "hex": "ffffffff01110000000700", "expect": "frame_too_large"},
+        {"name": "string_longer_than_body", "hex": frame(0x11, 5, struct.pack(">H", 10) + b"abc").hex(),
+         "expect": "malformed"},
+        {"name": "trailing_bytes", "hex": frame(0x01, 6, b"\x00").hex(), "expect": "malformed"},
+        {"name": "invalid_utf8", "hex": frame(0x11, 7, struct.pack(">H", 2) + b"\xc3\x28").hex(),
+         "expect": "malformed"},
+        {"name": "empty_token", "hex": frame(0x11, 8, struct.pack(">H", 0)).hex(), "expect": "malformed"},
+        {"name": "unknown_opcode", "hex": frame(0x7F, 9, b"").hex(), "expect": "unknown_opcode"},
+        {"name": "unknown_version", "hex": frame(0x01, 10, b"", version=9).hex(), "expect": "unsupported_version"},
+        {"name": "auth_proof_wrong_length", "hex": frame(0x02, 11, s("svc") + by(b"\x01" * 31)).hex(),
+         "expect": "malformed"},
+    ]
+    out = {
+        "protocol_version": VERSION,
+        "opcodes": {k: v for k, v in OPS.items()},
+        "statuses": STATUS,
+        "requests": [{"name": n, "hex": frame(OPS[op], rid, body).hex(), "decoded": dict(request_id=rid, op=op, **d)}
+                     for (n, op, rid, d, body) in requests],
+        "responses": [{"name": n, "hex": frame(STATUS[st], rid, body).hex(),
+                       "decoded": dict(request_id=rid, op=op, status=st, **d)}
+                      for (n, op, rid, st, d, body) in responses],
+        "invalid": invalid,
+    }
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
