@@ -68,8 +68,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "wxauth", dependencies: [
-            "WXAuthClient", "WeChatSimulator",
+            "WXAuthClient", "WXAuthProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .executableTarget(name: "wechat-sim", dependencies: [
             "WeChatSimulator",

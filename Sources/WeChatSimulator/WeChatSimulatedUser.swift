@@ -22,7 +22,7 @@ public struct WeChatSimulatedUser: Sendable, Hashable, Codable {
 
 /// A snapshot of what the simulator has served.
 public struct WeChatSimulatorStats: Sendable, Hashable {
-    /// Every request to `/sns/jscode2session`, whatever the answer.
+    /// Every GET of `/sns/jscode2session` with a well-formed query, whatever the answer (faults included).
     public var jscode2sessionCalls: Int
     /// Codes issued by `mintCode` or `POST /sim/code`.
     public var codesMinted: Int

@@ -1,0 +1,101 @@
+import ArgumentParser
+import WXAuthClient
+import WXAuthProtocol
+
+/// Options for commands that use a WeChat simulator (`wxauthd --dev` or `wechat-sim`).
+struct SimulatorOptions: ParsableArguments {
+    @Option(help: "The WeChat simulator's base URL (wxauthd --dev prints it).")
+    var sim: String = "http://127.0.0.1:7401"
+
+    @Option(name: .customLong("app"), help: "App id (the --dev app by default).")
+    var appID: String = "wxdevapp00000001"
+}
+
+struct MintCode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mint-code", abstract: "Get a fresh login code for a simulated user (what wx.login returns).")
+    @OptionGroup var simulator: SimulatorOptions
+    @Option(help: "Simulated user name; the same name is always the same openid.") var user: String = "alice"
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        do {
+            let code = try await SimulatorControl.mintCode(simulatorURL: simulator.sim, appID: simulator.appID, user: user)
+            Output.emit([("code", code), ("app_id", simulator.appID), ("user", user)], json: json)
+        } catch {
+            throw Output.fail(error, json: json)
+        }
+    }
+}
+
+/// The whole flow against a `wxauthd --dev` server, one step per line with its latency.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the whole login flow against `wxauthd --dev` and print each step with its latency.")
+    @OptionGroup var options: ConnectionOptions
+    @OptionGroup var simulator: SimulatorOptions
+    @Option(help: "Simulated user name.") var user: String = "alice"
+
+    func run() async throws {
+        var steps: [(String, Double, String)] = []
+        func step<T>(_ name: String, _ body: () async throws -> T, describe: (T) -> String) async throws -> T {
+            let started = ContinuousClock.now
+            let value = try await body()
+            let elapsed = milliseconds(ContinuousClock.now - started)
+            steps.append((name, elapsed, describe(value)))
+            if !options.json {
+                print("\(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.3f", elapsed)) ms  \(describe(value))")
+            }
+            return value
+        }
+        func rejection(_ body: () async throws -> Void) async -> String {
+            do {
+                try await body()
+                return "ACCEPTED (unexpected!)"
+            } catch let error as ServerError {
+                return "rejected: \(error.status.name)"
+            } catch {
+                return "failed: \(error)"
+            }
+        }
+
+        do {
+            if !options.json { print("wxauth demo against \(options.host):\(options.port), simulator \(simulator.sim)\n") }
+            let code = try await step("1. wx.login (simulator mints code)", {
+                try await SimulatorControl.mintCode(simulatorURL: simulator.sim, appID: simulator.appID, user: user)
+            }, describe: { _ in "code for user \(user)" })
+            let client = try await options.connect()
+            defer { Task { try? await client.close() } }
+            let login = try await step("2. LOGIN (code -> WeChat -> token)", {
+                try await client.login(appID: simulator.appID, code: code)
+            }, describe: { "openid \($0.session.openid), token \($0.token.prefix(6))..." })
+            _ = try await step("3. VALIDATE token", { try await client.validate(token: login.token) },
+                               describe: { "valid until \(Output.iso($0.expiresAt))" })
+            let refreshed = try await step("4. REFRESH (rotate token)", { try await client.refresh(token: login.token) },
+                                           describe: { "new token \($0.token.prefix(6))..." })
+            let oldResult = try await step("5. VALIDATE old token", {
+                await rejection { _ = try await client.validate(token: login.token) }
+            }, describe: { $0 })
+            _ = try await step("6. VALIDATE new token", { try await client.validate(token: refreshed.token) },
+                               describe: { "valid, openid \($0.openid)" })
+            _ = try await step("7. REVOKE new token", { try await client.revoke(token: refreshed.token) },
+                               describe: { _ in "revoked" })
+            let newResult = try await step("8. VALIDATE revoked token", {
+                await rejection { _ = try await client.validate(token: refreshed.token) }
+            }, describe: { $0 })
+            let reused = try await step("9. LOGIN again with the same code", {
+                await rejection { _ = try await client.login(appID: simulator.appID, code: code) }
+            }, describe: { $0 })
+            if options.json {
+                Output.emit(steps.map { ($0.0, ["ms": $0.1, "result": $0.2] as [String: Any]) }, json: true)
+            }
+            guard oldResult.hasPrefix("rejected"), newResult.hasPrefix("rejected"), reused.hasPrefix("rejected") else {
+                throw ExitCode(70)
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw Output.fail(error, json: options.json)
+        }
+    }
+}

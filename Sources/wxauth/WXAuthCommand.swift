@@ -1,0 +1,126 @@
+import ArgumentParser
+import WXAuthClient
+import WXAuthProtocol
+
+@main
+struct WXAuthCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wxauth",
+        abstract: "Talk to wxauthd: log in with a wx.login code, validate, refresh and revoke session tokens.",
+        discussion: "Exit codes: 0 ok, 10 invalid token, 11 expired, 12 revoked, 13 unknown app, 20 WeChat rejected the code, 21 WeChat unavailable, 30 rate limited, 31 server full, 32 not authorized, 33 shutting down, 40 bad request, 69 cannot connect, 70 internal error, 75 timed out.",
+        subcommands: [
+            Ping.self, Login.self, Validate.self, Refresh.self, Revoke.self, RevokeUser.self, MintCode.self, Demo.self,
+        ]
+    )
+}
+
+/// Runs `body` against a connected client, turning failures into the documented exit codes.
+func withClient(_ options: ConnectionOptions, _ body: (WXAuthClient) async throws -> Void) async throws {
+    let client: WXAuthClient
+    do {
+        client = try await options.connect()
+    } catch {
+        throw Output.fail(error, json: options.json)
+    }
+    do {
+        try await body(client)
+        try? await client.close()
+    } catch {
+        try? await client.close()
+        throw Output.fail(error, json: options.json)
+    }
+}
+
+struct Ping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that wxauthd answers.")
+    @OptionGroup var options: ConnectionOptions
+
+    func run() async throws {
+        try await withClient(options) { client in
+            let started = ContinuousClock.now
+            let time = try await client.ping()
+            let elapsed = ContinuousClock.now - started
+            Output.emit([("ok", true), ("server_time", Output.iso(time)), ("rtt_ms", milliseconds(elapsed))], json: options.json)
+        }
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Exchange a wx.login code for a session token.")
+    @OptionGroup var options: ConnectionOptions
+    @Option(name: .customLong("app"), help: "The mini program's app id.") var appID: String
+    @Option(help: "The code from wx.login.") var code: String
+
+    func run() async throws {
+        try await withClient(options) { client in
+            let issued = try await client.login(appID: appID, code: code)
+            Output.emit([("ok", true), ("token", issued.token)] + Output.sessionFields(issued.session), json: options.json)
+        }
+    }
+}
+
+struct Validate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a token (and slide its idle deadline).")
+    @OptionGroup var options: ConnectionOptions
+    @Argument(help: "The session token.") var token: String
+
+    func run() async throws {
+        try await withClient(options) { client in
+            let session = try await client.validate(token: token)
+            Output.emit([("ok", true)] + Output.sessionFields(session), json: options.json)
+        }
+    }
+}
+
+struct Refresh: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rotate a token: prints the new one; the old one stops working.")
+    @OptionGroup var options: ConnectionOptions
+    @Argument(help: "The session token.") var token: String
+
+    func run() async throws {
+        try await withClient(options) { client in
+            let issued = try await client.refresh(token: token)
+            Output.emit([("ok", true), ("token", issued.token)] + Output.sessionFields(issued.session), json: options.json)
+        }
+    }
+}
+
+struct Revoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "End a session now.")
+    @OptionGroup var options: ConnectionOptions
+    @Argument(help: "The session token.") var token: String
+
+    func run() async throws {
+        try await withClient(options) { client in
+            try await client.revoke(token: token)
+            Output.emit([("ok", true), ("revoked", true)], json: options.json)
+        }
+    }
+}
+
+struct RevokeUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke-user", abstract: "End every session of one user.")
+    @OptionGroup var options: ConnectionOptions
+    @Option(name: .customLong("app"), help: "The mini program's app id.") var appID: String
+    @Option(help: "The user's openid.") var openid: String
+
+    func run() async throws {
+        try await withClient(options) { client in
+            let count = try await client.revokeUser(appID: appID, openid: openid)
+            Output.emit([("ok", true), ("revoked", count)], json: options.json)
+        }
+    }
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3)
+}
+
+extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        var factor = 1.0
+        for _ in 0..<places { factor *= 10 }
+        return (self * factor).rounded() / factor
+    }
+}
