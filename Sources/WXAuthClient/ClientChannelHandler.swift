@@ -30,6 +30,15 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         self.helloPromise = helloPromise
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // A connection that never became active (refused, reset) must not leak the HELLO promise.
+        if !helloReceived {
+            helloReceived = true
+            helloPromise.fail(WXAuthClientError.connectionClosed)
+        }
+        failAll(with: WXAuthClientError.connectionClosed)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let pending = unwrapOutboundIn(data)
         guard !closed else {
@@ -82,7 +91,10 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         failAll(with: WXAuthClientError.connectionClosed)
-        if !helloReceived { helloPromise.fail(WXAuthClientError.connectionClosed) }
+        if !helloReceived {
+            helloReceived = true
+            helloPromise.fail(WXAuthClientError.connectionClosed)
+        }
         context.fireChannelInactive()
     }
 

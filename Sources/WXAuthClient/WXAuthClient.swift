@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 import WXAuthCrypto
 import WXAuthProtocol
 
@@ -130,8 +131,12 @@ public final class WXAuthClient: Sendable {
     }
 }
 
-/// Hands the HELLO future from the channel initializer to `connect` (set once, on the event loop, before connect
-/// returns).
-private final class HelloBox: @unchecked Sendable {
-    var future: EventLoopFuture<Hello>?
+/// Hands the HELLO future from the channel initializer to `connect`.
+private final class HelloBox: Sendable {
+    private let storage = Mutex<EventLoopFuture<Hello>?>(nil)
+
+    var future: EventLoopFuture<Hello>? {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
 }

@@ -57,8 +57,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let frame = unwrapInboundIn(data)
         let decoded = Result { () throws(RequestDecodingError) in try frame.decodeRequest() }
         let callers = processor.callers
+        let nonce = machine.nonce  // not read inside the closure: `machine` is being mutated there
         let action = machine.requestReceived(decoded) { callerID, proof in
-            callers.isOpen ? .all : callers.authenticate(callerID: callerID, proof: proof, nonce: machine.nonce)
+            callers.isOpen ? .all : callers.authenticate(callerID: callerID, proof: proof, nonce: nonce)
         }
         switch action {
         case .ignore:

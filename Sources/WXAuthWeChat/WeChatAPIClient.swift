@@ -67,11 +67,11 @@ public struct WeChatAPIClient: CodeExchanging {
         let nioDeadline = NIODeadline.now() + TimeAmount(self.timeout)
         let prepared = request
         let client = self.httpClient
-        let logger = self.logger
         do {
             return try await withThrowingTaskGroup(of: Jscode2SessionAnswer.self) { group in
                 group.addTask {
-                    let response = try await client.execute(prepared, deadline: nioDeadline, logger: logger)
+                    // No logger for AsyncHTTPClient: at trace level it logs URLs and body bytes (secret, code, session_key).
+                    let response = try await client.execute(prepared, deadline: nioDeadline)
                     let body = try await response.body.collect(upTo: Self.maximumBodyBytes)
                     return Jscode2SessionAnswer.interpret(status: response.status.code, body: Array(body.readableBytesView))
                 }

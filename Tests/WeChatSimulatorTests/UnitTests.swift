@@ -7,11 +7,11 @@ import Testing
 
 /// Pure pieces, no sockets: answer mapping, query encoding and decoding, fixtures.
 struct AnswerMappingTests {
-    private func interpret(_ status: UInt = 200, _ json: String) -> Jscode2SessionAnswer {
+    private func interpret(_ json: String, status: UInt = 200) -> Jscode2SessionAnswer {
         Jscode2SessionAnswer.interpret(status: status, body: Array(json.utf8))
     }
 
-    @Test func successWithOrWithoutErrcodeZero() {
+    @Test func successWithOrWithoutErrcodeZero() throws {
         let plain = self.interpret(#"{"openid":"o1","session_key":"k=="}"#)
         #expect(try plain.result.get() == WeChatIdentity(openid: "o1", sessionKey: "k==", unionid: nil))
         let zero = self.interpret(#"{"errcode":0,"errmsg":"ok","openid":"o1","session_key":"k==","unionid":"u1"}"#)
@@ -31,7 +31,7 @@ struct AnswerMappingTests {
 
     @Test func unusableAnswersAreUnavailableWithErrcodeZero() {
         for answer in [
-            self.interpret(502, #"{"openid":"o1","session_key":"k=="}"#),
+            self.interpret(#"{"openid":"o1","session_key":"k=="}"#, status: 502),
             self.interpret("<html>busy</html>"),
             self.interpret(#"{"errcode":0,"errmsg":"ok"}"#),
             self.interpret(#"{"openid":"o1"}"#),

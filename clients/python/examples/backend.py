@@ -199,6 +199,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class BackendServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(self, address: Tuple[str, int], client: wxauth.Client, app_id: str):
         super().__init__(address, Handler)

@@ -1,0 +1,90 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+import WXAuthProtocol
+
+/// A bare TCP connection for sending arbitrary bytes and reading frames back: what a hostile or broken client
+/// would do.
+final class RawConnection: Sendable {
+    private let channel: any Channel
+    private let collector: Collector
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    static func connect(port: Int) async throws -> RawConnection {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: "127.0.0.1", port: port)
+            .get()
+        let connection = RawConnection(channel: channel, collector: collector)
+        // Every connection starts with HELLO.
+        let hello = try await connection.nextFrame()
+        guard hello.requestID == 0, (try? hello.decodeResponse(to: Opcode.hello)) != nil else { throw TestFailure("no HELLO") }
+        return connection
+    }
+
+    func send(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    func send(_ request: Request, requestID: UInt32, version: UInt8 = WireFormat.version, opcode: UInt8? = nil) async throws {
+        var buffer = ByteBuffer()
+        FrameEncoder.writeFrame(kind: opcode ?? request.opcode.rawValue, requestID: requestID, into: &buffer, version: version) {
+            request.encodeBody(into: &$0)
+        }
+        try await channel.writeAndFlush(buffer)
+    }
+
+    /// The next whole frame, waiting up to `timeout`.
+    func nextFrame(timeout: Duration = .seconds(5)) async throws -> Frame {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let result: (Frame?, Bool) = collector.state.withLock { state in
+                let frame = try? FrameDecoder.decodeFrame(from: &state.buffer, maxFrameSize: 1 << 24)
+                return (frame ?? nil, state.closed)
+            }
+            if let frame = result.0 { return frame }
+            if result.1 { throw TestFailure("connection closed before a frame arrived") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw TestFailure("no frame within \(timeout)")
+    }
+
+    /// Waits until the server closes the connection; false if it is still open after `timeout`.
+    func waitForClose(timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if collector.state.withLock({ $0.closed }) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let state = Mutex<(buffer: ByteBuffer, closed: Bool)>((ByteBuffer(), false))
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var bytes = unwrapInboundIn(data)
+            state.withLock { $0.buffer.writeBuffer(&bytes) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            state.withLock { $0.closed = true }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
