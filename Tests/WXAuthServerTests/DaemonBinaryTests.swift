@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+/// The built `wxauthd` and `wxauth` executables, run as a user would run them. `scripts/test.sh` (the README's test
+/// command) builds them before the tests run.
+@Suite("wxauthd and wxauth binaries")
+struct DaemonBinaryTests {
+    static let buildDirectory: URL = {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return repository.appendingPathComponent(".build/debug")
+    }()
+
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func executable(_ name: String) throws -> URL {
+        let url = buildDirectory.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw TestFailure("\(url.path) is missing: run `swift build` first (scripts/test.sh does)")
+        }
+        return url
+    }
+
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = try executable(name)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func startupWithoutConfigurationFailsAndSaysWhatToConfigure() throws {
+        let outcome = try Self.run("wxauthd", ["--port", "0"])
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("no WeChat app is configured"))
+        #expect(outcome.stderr.contains("WXAUTH_SECRET_"))
+        #expect(outcome.stderr.contains("--dev"))
+    }
+
+    @Test func appWithoutSecretFailsAndNamesTheVariable() throws {
+        let outcome = try Self.run("wxauthd", ["--app", "wxabc", "--port", "0"])
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("WXAUTH_SECRET_WXABC"))
+    }
+
+    @Test func productionWithoutServerKeyFails() throws {
+        let outcome = try Self.run("wxauthd", ["--app", "wxabc", "--port", "0"], environment: ["WXAUTH_SECRET_WXABC": "s3cret"])
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("no server key is configured"))
+        #expect(!outcome.stderr.contains("s3cret"))
+    }
+
+    @Test(arguments: ["0.0.0.0", "10.1.2.3", "::"])
+    func devRefusesANonLoopbackBind(host: String) throws {
+        let outcome = try Self.run("wxauthd", ["--dev", "--host", host, "--port", "0", "--sim-port", "0"])
+        #expect(outcome.status == 78)
+        #expect(outcome.stderr.contains("loopback only"))
+    }
+
+    @Test func devServerRunsTheDemoAndStopsOnSIGTERM() async throws {
+        let daemon = Process()
+        daemon.executableURL = try Self.executable("wxauthd")
+        daemon.arguments = ["--dev", "--port", "0", "--sim-port", "0"]
+        let out = Pipe(), err = Pipe()
+        daemon.standardOutput = out
+        daemon.standardError = err
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        // The first stdout line is the ready line.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let ready = try JSONSerialization.jsonObject(with: line.prefix { $0 != UInt8(ascii: "\n") }) as? [String: Any]
+        let port = try #require(ready?["port"] as? Int)
+        let simulator = try #require(ready?["simulator"] as? String)
+        #expect(ready?["host"] as? String == "127.0.0.1")
+
+        let demo = try Self.run("wxauth", ["demo", "--port", "\(port)", "--sim", simulator])
+        #expect(demo.status == 0)
+        for step in ["LOGIN", "VALIDATE token", "REFRESH", "VALIDATE old token", "REVOKE", "LOGIN again"] {
+            #expect(demo.stdout.contains(step))
+        }
+        #expect(demo.stdout.components(separatedBy: "rejected:").count == 4)
+
+        daemon.terminate()  // SIGTERM
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("DEVELOPMENT MODE"))
+        #expect(log.contains("wxauthd stopped"))
+    }
+}
