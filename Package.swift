@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "WXAuthWeChat", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "WeChatSimulator", dependencies: [

@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/err.h>
+#include <stdint.h>
 
 /// Fetches HMAC-SHA256 once and returns a context keyed with `key`; NULL on failure.
 /// Callers reuse it through wxauth_hmac_sha256_oneshot (which duplicates it), so the
@@ -36,5 +37,59 @@ static inline int wxauth_hmac_sha256_oneshot(const EVP_MAC_CTX *keyed, const uns
     int ok = EVP_MAC_update(ctx, data, data_len) == 1 && EVP_MAC_final(ctx, out, &out_len, 32) == 1 && out_len == 32;
     EVP_MAC_CTX_free(ctx);
     return ok;
+}
+/// An AES-256-GCM context keyed with `key` (32 bytes) for sealing (`encrypt` = 1) or opening (0); NULL on failure.
+/// The key schedule happens once; each message then only sets its 12-byte IV.
+static inline EVP_CIPHER_CTX *wxauth_aes256gcm_new(const unsigned char key[32], int encrypt) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) return NULL;
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, NULL, encrypt) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/// Encrypts `in` into `out` (same length) under a 12-byte IV and writes the 16-byte tag. Returns 1 on success.
+static inline int wxauth_aes256gcm_seal(EVP_CIPHER_CTX *ctx, const unsigned char iv[12], const unsigned char *aad,
+                                        size_t aad_len, const unsigned char *in, size_t in_len, unsigned char *out,
+                                        unsigned char tag[16]) {
+    int len = 0;
+    if (aad_len > INT32_MAX || in_len > INT32_MAX) return 0;
+    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 1) != 1) return 0;
+    if (aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1) return 0;
+    int written = 0;
+    if (in_len > 0) {
+        if (EVP_EncryptUpdate(ctx, out, &len, in, (int)in_len) != 1) return 0;
+        written = len;
+    }
+    unsigned char scratch[16];
+    if (EVP_EncryptFinal_ex(ctx, in_len > 0 ? out + written : scratch, &len) != 1) return 0;
+    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+}
+
+/// Checks the tag and decrypts `in` into `out` (same length). Returns 1 only when the tag matches; on 0 the caller
+/// must discard `out`.
+static inline int wxauth_aes256gcm_open(EVP_CIPHER_CTX *ctx, const unsigned char iv[12], const unsigned char *aad,
+                                        size_t aad_len, const unsigned char *in, size_t in_len, const unsigned char tag[16],
+                                        unsigned char *out) {
+    int len = 0;
+    if (aad_len > INT32_MAX || in_len > INT32_MAX) return 0;
+    if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 0) != 1) return 0;
+    if (aad_len > 0 && EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1) return 0;
+    int written = 0;
+    if (in_len > 0) {
+        if (EVP_DecryptUpdate(ctx, out, &len, in, (int)in_len) != 1) return 0;
+        written = len;
+    }
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) != 1) return 0;
+    unsigned char scratch[16];
+    return EVP_DecryptFinal_ex(ctx, in_len > 0 ? out + written : scratch, &len) == 1;
+}
+
+/// Finishes a streaming HMAC-SHA256 into `out` (32 bytes). Returns 1 on success.
+static inline int wxauth_hmac_sha256_stream_final(EVP_MAC_CTX *ctx, unsigned char out[32]) {
+    size_t out_len = 0;
+    return EVP_MAC_final(ctx, out, &out_len, 32) == 1 && out_len == 32;
 }
 #endif

@@ -23,6 +23,8 @@ extension ServerError {
             self.init(.wechatRejected, errmsg, errcode: errcode)
         case .unavailable(let errcode, let message):
             self.init(.wechatUnavailable, message, errcode: errcode)
+        case .notSent(let message):
+            self.init(.wechatUnavailable, message, errcode: 0)
         case .rateLimited(let errcode, let errmsg, let retryAfter):
             self.init(.rateLimited, errmsg, errcode: errcode, retryAfterMilliseconds: retryAfter)
         }

@@ -4,16 +4,26 @@ import WXAuthSessions
 import WXAuthWeChat
 
 /// LOGIN: asks WeChat who the code belongs to, then opens a session. The only operation that waits on I/O.
+/// Same-code LOGINs are coalesced and their outcome remembered (`CodeOutcomeCache`); LOGINs are rate limited per
+/// app (before WeChat is asked, to protect the app's quota) and per user (after, before a session is made).
 final class LoginCoordinator: Sendable {
     private let exchanger: any CodeExchanging
     private let store: SessionStore
     private let fingerprint: TokenFingerprint
+    private let outcomes = CodeOutcomeCache()
+    private let perApp: KeyedRateLimiter
+    private let perUser: KeyedRateLimiter
     private let logger: Logger
 
-    init(exchanger: any CodeExchanging, store: SessionStore, fingerprint: TokenFingerprint, logger: Logger) {
+    init(
+        exchanger: any CodeExchanging, store: SessionStore, fingerprint: TokenFingerprint,
+        perApp: RateLimit, perUser: RateLimit, logger: Logger
+    ) {
         self.exchanger = exchanger
         self.store = store
         self.fingerprint = fingerprint
+        self.perApp = KeyedRateLimiter(limit: perApp)
+        self.perUser = KeyedRateLimiter(limit: perUser)
         self.logger = logger
     }
 
@@ -21,19 +31,32 @@ final class LoginCoordinator: Sendable {
         guard let app = store.apps.app(appID) else {
             return .error(ServerError(.unknownApp, "app \(appID) is not configured"))
         }
+        return await outcomes.outcome(for: appID + "\u{0}" + fingerprint(code)) { [self] in
+            await performLogin(app: app, code: code)
+        }
+    }
+
+    private func performLogin(app: AppConfiguration, code: String) async -> Response {
+        if let wait = perApp.take(app.appID) {
+            return .error(Self.rateLimited(wait, "too many logins for this app"))
+        }
         let identity: WeChatIdentity
         do {
             identity = try await exchanger.exchange(appID: app.appID, secret: app.secret, code: code)
         } catch {
-            logger.info("login refused by WeChat", metadata: ["app": "\(appID)", "outcome": "\(error)"])
+            logger.info("login refused by WeChat", metadata: ["app": "\(app.appID)", "outcome": "\(error)"])
             return .error(ServerError(error))
+        }
+        if let wait = perUser.take(app.appID + "\u{0}" + identity.openid) {
+            logger.info("login rate limited per user", metadata: ["app": "\(app.appID)"])
+            return .error(Self.rateLimited(wait, "too many logins for this user"))
         }
         do {
             let issued = try store.create(
                 appID: app.appID, openid: identity.openid, unionid: identity.unionid,
                 sessionKeyBase64: identity.sessionKey
             )
-            logger.debug("session opened", metadata: ["app": "\(appID)", "token": "\(fingerprint(issued.token))"])
+            logger.debug("session opened", metadata: ["app": "\(app.appID)", "token": "\(fingerprint(issued.token))"])
             return .loggedIn(token: issued.token, session: issued.session)
         } catch {
             if case .cryptoFailure(let operation) = error {
@@ -41,5 +64,10 @@ final class LoginCoordinator: Sendable {
             }
             return .error(ServerError(error))
         }
+    }
+
+    private static func rateLimited(_ wait: Duration, _ message: String) -> ServerError {
+        let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        return ServerError(.rateLimited, message, errcode: 0, retryAfterMilliseconds: UInt32(clamping: max(milliseconds, 1)))
     }
 }

@@ -1,5 +1,6 @@
 import WXAuthProtocol
 import WXAuthSessions
+import WXAuthWeChat
 
 /// Everything wxauthd runs with. Immutable once the server starts; each default is documented in the README.
 public struct ServerConfiguration: Sendable {
@@ -24,6 +25,12 @@ public struct ServerConfiguration: Sendable {
     public var frameDeadlineMilliseconds: Int64 = 10_000
     /// Longest wait for in-flight requests on graceful shutdown. Default 10 s.
     public var shutdownGraceMilliseconds: Int64 = 10_000
+    /// LOGINs per app, checked before WeChat is asked (protects the app's WeChat quota). Default 200/s, burst 400.
+    public var loginRatePerApp = RateLimit(perSecond: 200, burst: 400)
+    /// LOGINs per user (app + openid). Default 10 per minute, burst 10 (WeChat allows 100/min per user).
+    public var loginRatePerUser = RateLimit(perSecond: 10.0 / 60.0, burst: 10)
+    /// Retries, backoff and circuit breaker for WeChat calls.
+    public var upstream = UpstreamPolicy()
     /// `--dev`: loopback only, open, embedded simulator. Never set silently.
     public var isDevelopment = false
 

@@ -37,7 +37,11 @@ public final class WXAuthServer: Service {
             clock: clock, random: random
         )
         let fingerprint = TokenFingerprint(random: random)
-        let login = LoginCoordinator(exchanger: exchanger, store: store, fingerprint: fingerprint, logger: logger)
+        let resilient = ResilientCodeExchanger(upstream: exchanger, policy: configuration.upstream, logger: logger)
+        let login = LoginCoordinator(
+            exchanger: resilient, store: store, fingerprint: fingerprint, perApp: configuration.loginRatePerApp,
+            perUser: configuration.loginRatePerUser, logger: logger
+        )
         self.processor = RequestProcessor(
             store: store, callers: try CallerRegistry(configuration.callers), login: login, fingerprint: fingerprint,
             logger: logger

@@ -20,7 +20,9 @@ public final class SessionStore: Sendable {
     let clock: any WallClock
     let random: any RandomSource
     let map: ShardedSessionMap
-    private let entries = Atomic<Int>(0)
+    let entries = Atomic<Int>(0)
+    /// Where LOGIN, REFRESH and revocations are reported for persistence (SessionStore+Persistence.swift).
+    let persistenceHook = SessionJournalHook()
 
     public init(
         configuration: SessionStoreConfiguration = SessionStoreConfiguration(), keyring: ServerKeyring,
@@ -59,6 +61,7 @@ public final class SessionStore: Sendable {
                 mac: Tag128(first: 0, second: 0)
             )
             let token = try insertNew(&record, appID: appID)
+            persistenceHook.created(id: token.id, record: record, appID: appID)
             return Issued(token: try encode(token), session: view(of: record, app: app))
         } catch {
             entries.subtract(1, ordering: .relaxed)
@@ -71,15 +74,26 @@ public final class SessionStore: Sendable {
         let token = try authenticate(tokenString)
         statistics.recordLookup()
         let now = clock.nowMilliseconds()
-        return try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView in
+        let outcome = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView? in
             guard let entry = entries[token.id] else { throw .invalidToken }
-            guard case .live(var record) = entry else { throw .revoked }
+            guard case .live(var record) = entry else {
+                // A rotated token used after its grace window is reuse (PROTOCOL.md REFRESH): revoke the session,
+                // which takes other shards' locks, so it happens below, outside this one.
+                if case .rotated(_, let graceUntil, _) = entry, now > graceUntil { return nil }
+                throw .revoked
+            }
             let app = try checkLive(record, id: token.id, now: now, in: &entries)
             record.lastSeenAt = now
             try seal(&record, id: token.id, appID: app.appID)
             entries[token.id] = .live(record)
             return view(of: record, app: app)
         }
+        guard let session = outcome else {
+            statistics.recordReuse()
+            revokeChain(from: token.id)
+            throw .revoked
+        }
+        return session
     }
 
     /// Rotates a token: a new token for the same session; the old one stops working. A retry with the old token
@@ -109,7 +123,13 @@ public final class SessionStore: Sendable {
                 var successor = record
                 successor.lastSeenAt = now
                 entries.add(1, ordering: .relaxed)  // the old token's tombstone; refresh is never refused for space
-                let newToken = try insertNew(&successor, appID: app.appID)
+                let newToken: SessionToken
+                do throws(SessionError) {
+                    newToken = try insertNew(&successor, appID: app.appID)
+                } catch {
+                    entries.subtract(1, ordering: .relaxed)
+                    throw error
+                }
                 let swapped = map.withShard(for: old.id) { entries -> Bool in
                     guard case .live(let current) = entries[old.id], current.mac.matches(record.mac) else { return false }
                     entries[old.id] = .rotated(
@@ -124,6 +144,10 @@ public final class SessionStore: Sendable {
                     entries.subtract(1, ordering: .relaxed)
                     continue
                 }
+                persistenceHook.refreshed(
+                    old: old.id, successor: newToken, graceUntil: now + configuration.refreshGraceMilliseconds,
+                    forgetAt: record.absoluteExpiresAt, record: successor, appID: app.appID
+                )
                 return Issued(token: try encode(newToken), session: view(of: successor, app: app))
             }
         }
@@ -149,20 +173,26 @@ public final class SessionStore: Sendable {
     /// Ends every live session of one user of one app; returns how many.
     public func revokeUser(appID: String, openid: String) throws(SessionError) -> Int {
         guard let appIndex = apps.index(of: appID) else { throw .unknownApp }
+        let idleTimeout = apps[appIndex].idleTimeoutMilliseconds
+        let now = clock.nowMilliseconds()
         var revoked = 0
+        var journaled: [(TokenID, Int64)] = []
         for shard in map.shards {
             revoked += shard.entries.withLock { entries -> Int in
                 var matches: [(TokenID, Int64)] = []
                 for (id, entry) in entries {
                     guard case .live(let record) = entry, record.appIndex == appIndex, record.openid == openid,
+                          now < record.expiresAt(idleTimeoutMilliseconds: idleTimeout),
                           record.verify(id: id, appID: appID, keyring: keyring)
                     else { continue }
                     matches.append((id, record.absoluteExpiresAt))
                 }
                 for (id, forgetAt) in matches { entries[id] = .revoked(forgetAt: forgetAt) }
+                journaled += matches
                 return matches.count
             }
         }
+        persistenceHook.revoked(journaled)
         return revoked
     }
 
@@ -266,15 +296,19 @@ public final class SessionStore: Sendable {
     private func revokeChain(from start: TokenID) {
         var next: TokenID? = start
         var hops = 0
+        var journaled: [(TokenID, Int64)] = []
+        defer { persistenceHook.revoked(journaled) }
         while let id = next, hops < 64 {
             hops += 1
             next = map.withShard(for: id) { entries -> TokenID? in
                 switch entries[id] {
                 case .live(let record):
                     entries[id] = .revoked(forgetAt: record.absoluteExpiresAt)
+                    journaled.append((id, record.absoluteExpiresAt))
                     return nil
                 case .rotated(let successor, _, let forgetAt):
                     entries[id] = .revoked(forgetAt: forgetAt)
+                    journaled.append((id, forgetAt))
                     return successor.id
                 case .revoked, nil:
                     return nil

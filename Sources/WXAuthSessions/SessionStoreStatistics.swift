@@ -24,7 +24,7 @@ public final class SessionStoreStatistics: Sendable {
     public var integrityFailures: Int { integrity.load(ordering: .relaxed) }
     /// Entries removed by the background sweep.
     public var sweptEntries: Int { swept.load(ordering: .relaxed) }
-    /// Rotated tokens presented to REFRESH after their grace window.
+    /// Rotated tokens presented to REFRESH or VALIDATE after their grace window.
     public var reuseDetections: Int { reuse.load(ordering: .relaxed) }
 
     func recordLookup() { lookups.add(1, ordering: .relaxed) }

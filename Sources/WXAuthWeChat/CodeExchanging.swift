@@ -29,4 +29,25 @@ public enum WeChatError: Error, Sendable, Hashable {
     case unavailable(errcode: Int32, message: String)
     /// WeChat's quota (45011): retry after `retryAfterMilliseconds`.
     case rateLimited(errcode: Int32, errmsg: String, retryAfterMilliseconds: UInt32)
+    /// The request never reached WeChat (connection refused, connect timeout, DNS): the code is still unused, so a
+    /// retry is safe.
+    case notSent(message: String)
+
+    /// Failures that say nothing about the code and may be retried with the same code: WeChat busy (-1) and
+    /// requests that were never sent. Never 40029, 40163, 40226 or 45011.
+    public var isSafeToRetry: Bool {
+        switch self {
+        case .unavailable(let errcode, _): errcode == -1
+        case .notSent: true
+        case .rejected, .rateLimited: false
+        }
+    }
+
+    /// Failures that count against WeChat's health (circuit breaker): it was busy or did not answer.
+    public var isUpstreamFailure: Bool {
+        switch self {
+        case .unavailable, .notSent: true
+        case .rejected, .rateLimited: false
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOPosix
 
 /// The real `CodeExchanging`: calls WeChat's `GET /sns/jscode2session` over AsyncHTTPClient.
 ///
@@ -84,8 +85,23 @@ public struct WeChatAPIClient: CodeExchanging {
                 return first
             }
         } catch {
+            if Self.failedBeforeSending(error) {
+                return Jscode2SessionAnswer(
+                    result: .failure(.notSent(message: Self.describe(error))), errcode: nil, errmsg: nil, rid: nil)
+            }
             return .unavailable(Self.describe(error))
         }
+    }
+
+    /// Whether `error` means no byte of the request reached WeChat (so the code was not consumed).
+    static func failedBeforeSending(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if error is NIOConnectionError { return true }
+        if case ChannelError.connectTimeout = error { return true }
+        if let error = error as? IOError {
+            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode)
+        }
+        return false
     }
 
     /// A short description of a transport failure: no URL (it holds the secret and the code), no payload.
@@ -124,7 +140,7 @@ public struct WeChatAPIClient: CodeExchanging {
             self.logger.info("jscode2session rejected", metadata: metadata)
         case .failure(.rateLimited):
             self.logger.warning("jscode2session rate limited", metadata: metadata)
-        case .failure(.unavailable(_, let message)):
+        case .failure(.unavailable(_, let message)), .failure(.notSent(let message)):
             metadata[LogKey.failure] = "\(message)"
             self.logger.warning("jscode2session unavailable", metadata: metadata)
         }

@@ -52,10 +52,6 @@ struct Fixture {
     func validates(_ token: String) -> Bool {
         (try? store.validate(token)) != nil
     }
-
-    func outcome(_ token: String) -> Result<SessionView, SessionError> {
-        Result { () throws(SessionError) in try store.validate(token) }
-    }
 }
 
 // MARK: - Test hooks (internal state through @testable import)

@@ -1,0 +1,151 @@
+import Synchronization
+import WXAuthCrypto
+
+/// Where the store reports mutations when a journal is attached. Costs one relaxed atomic load per mutation when
+/// none is.
+final class SessionJournalHook: Sendable {
+    private let journal = Mutex<(any SessionJournal)?>(nil)
+    private let attached = Atomic<Bool>(false)
+
+    func attach(_ newJournal: (any SessionJournal)?) {
+        journal.withLock { $0 = newJournal }
+        attached.store(newJournal != nil, ordering: .releasing)
+    }
+
+    private var current: (any SessionJournal)? {
+        guard attached.load(ordering: .acquiring) else { return nil }
+        return journal.withLock { $0 }
+    }
+
+    func created(id: TokenID, record: SessionRecord, appID: String) {
+        guard let journal = current else { return }
+        journal.record([PersistedEntry(id: id, state: .live(record.persisted(appID: appID)))])
+    }
+
+    func refreshed(
+        old: TokenID, successor: SessionToken, graceUntil: Int64, forgetAt: Int64, record: SessionRecord, appID: String
+    ) {
+        guard let journal = current else { return }
+        journal.record([
+            PersistedEntry(id: successor.id, state: .live(record.persisted(appID: appID))),
+            PersistedEntry(id: old, state: .rotated(successor: successor, graceUntil: graceUntil, forgetAt: forgetAt)),
+        ])
+    }
+
+    func revoked(_ tombstones: [(TokenID, Int64)]) {
+        guard !tombstones.isEmpty, let journal = current else { return }
+        journal.record(tombstones.map { PersistedEntry(id: $0.0, state: .revoked(forgetAt: $0.1)) })
+    }
+}
+
+extension SessionRecord {
+    func persisted(appID: String) -> PersistedSession {
+        PersistedSession(
+            keyID: keyID, appID: appID, openid: openid, unionid: unionid, sessionKey: sessionKey, createdAt: createdAt,
+            lastSeenAt: lastSeenAt, absoluteExpiresAt: absoluteExpiresAt, mac: mac
+        )
+    }
+}
+
+/// What became of one entry offered to `SessionStore.restore`.
+public enum RestoreOutcome: Sendable, Hashable {
+    /// Now in the store (new, or replacing an older state of the same token).
+    case restored
+    /// The store already holds this token in the same or a later state.
+    case superseded
+    /// The session's deadline or the tombstone's time has passed.
+    case expired
+    /// The app is no longer configured.
+    case unknownApp
+    /// The record's MAC does not verify under the configured keys (altered, or its key was removed).
+    case integrityFailure
+}
+
+extension SessionStore {
+    /// Reports every later LOGIN, REFRESH, REVOKE and REVOKE_USER to `journal` (nil stops reporting).
+    public func attachJournal(_ journal: (any SessionJournal)?) {
+        persistenceHook.attach(journal)
+    }
+
+    /// Calls `body` with every entry that is still alive at `now` (live sessions within their deadlines, tombstones
+    /// not yet forgotten). Each shard is copied under its lock (copy-on-write, so the lock is held for a moment)
+    /// and walked outside it; concurrent mutations are reported through the journal, whose replay is idempotent.
+    public func forEachPersistedEntry<E: Error>(now: Int64, _ body: (PersistedEntry) throws(E) -> Void) throws(E) {
+        for shard in map.shards {
+            let copy = shard.entries.withLock { $0 }
+            for (id, entry) in copy {
+                switch entry {
+                case .live(let record):
+                    guard Int(record.appIndex) < apps.apps.count else { continue }
+                    let app = apps[record.appIndex]
+                    guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else { continue }
+                    try body(PersistedEntry(id: id, state: .live(record.persisted(appID: app.appID))))
+                case .rotated(let successor, let graceUntil, let forgetAt):
+                    guard now < forgetAt else { continue }
+                    try body(PersistedEntry(id: id, state: .rotated(successor: successor, graceUntil: graceUntil, forgetAt: forgetAt)))
+                case .revoked(let forgetAt):
+                    guard now < forgetAt else { continue }
+                    try body(PersistedEntry(id: id, state: .revoked(forgetAt: forgetAt)))
+                }
+            }
+        }
+    }
+
+    /// Puts one persisted entry back. A live session must belong to a configured app, verify under the keyring
+    /// and still be within its deadlines (under the app's current idle timeout); a tombstone must not be past its
+    /// time. When the token is already present the later state wins (live < rotated < revoked; between two live
+    /// copies the one seen more recently), so snapshot and journal can be applied in any order, any number of
+    /// times. Not counted against `maxEntries` (restoring never logs anyone out), but counted in `entryCount`.
+    @discardableResult
+    public func restore(_ entry: PersistedEntry, now: Int64) -> RestoreOutcome {
+        let value: SessionEntry
+        var lastSeen: Int64 = .min
+        switch entry.state {
+        case .live(let session):
+            guard let appIndex = apps.index(of: session.appID) else { return .unknownApp }
+            let record = SessionRecord(
+                appIndex: appIndex, keyID: session.keyID, openid: session.openid, unionid: session.unionid,
+                sessionKey: session.sessionKey, createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
+                absoluteExpiresAt: session.absoluteExpiresAt, mac: session.mac
+            )
+            guard record.verify(id: entry.id, appID: session.appID, keyring: keyring) else {
+                statistics.recordIntegrityFailure()
+                return .integrityFailure
+            }
+            guard now < record.expiresAt(idleTimeoutMilliseconds: apps[appIndex].idleTimeoutMilliseconds) else {
+                return .expired
+            }
+            value = .live(record)
+            lastSeen = record.lastSeenAt
+        case .rotated(let successor, let graceUntil, let forgetAt):
+            guard now < forgetAt else { return .expired }
+            value = .rotated(successor: successor, graceUntil: graceUntil, forgetAt: forgetAt)
+        case .revoked(let forgetAt):
+            guard now < forgetAt else { return .expired }
+            value = .revoked(forgetAt: forgetAt)
+        }
+        let rank = entry.rank
+        let outcome = map.withShard(for: entry.id) { entries -> RestoreOutcome? in
+            if let existing = entries[entry.id] {
+                let existingRank: Int
+                switch existing {
+                case .live(let current):
+                    existingRank = 0
+                    if rank == 0 && current.lastSeenAt >= lastSeen { return .superseded }
+                case .rotated: existingRank = 1
+                case .revoked: existingRank = 2
+                }
+                if existingRank > rank || (existingRank == rank && rank != 0) { return .superseded }
+                entries[entry.id] = value
+                return .restored
+            }
+            entries[entry.id] = value
+            return nil
+        }
+        guard let outcome else {
+            entries.add(1, ordering: .relaxed)
+            return .restored
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,76 @@
+"""End to end: mini program client (Node, fake `wx` doing real HTTP) -> examples/backend.py -> wxauthd.
+
+With the real `wxauthd --dev --idle-timeout 2` (codes minted at its WeChat simulator) and, so the path is
+always exercised, with the in-memory fake server. Covers login, an expired session with concurrent requests
+(one re-login, one replay each), a revoked session, and that no token reaches the backend's or wxauthd's logs.
+"""
+import json
+import os
+import subprocess
+import tempfile
+import threading
+
+import pytest
+
+import support
+from wxauth.testing import DEV_APP_ID, FakeServer
+
+DRIVER = support.CLIENTS_DIR / "miniprogram" / "e2e" / "driver.js"
+
+
+def run_driver(backend_url: str, app_id: str, simulator: str, idle_wait_ms: int):
+    node = support.node_bin()
+    if node is None:
+        pytest.skip("node is not installed")
+    with tempfile.NamedTemporaryFile("r", suffix=".tokens", delete=False) as f:
+        secrets_file = f.name
+    env = dict(os.environ, BACKEND_URL=backend_url, APP_ID=app_id, SIMULATOR=simulator,
+               IDLE_WAIT_MS=str(idle_wait_ms), WXAUTH_E2E_SECRETS_FILE=secrets_file)
+    try:
+        proc = subprocess.run([node, str(DRIVER)], env=env, capture_output=True, timeout=120)
+        lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+        result = json.loads(lines[-1]) if lines else {"ok": False, "error": "no output"}
+        assert proc.returncode == 0 and result.get("ok"), result.get("error") or proc.stderr.decode()[-2000:]
+        with open(secrets_file, encoding="utf-8") as f:
+            tokens = [t for t in f.read().splitlines() if t]
+    finally:
+        os.unlink(secrets_file)
+    return result, tokens
+
+
+def check(result, tokens, allowed_expiry_reasons):
+    assert result["steps"] == ["login", "expired-and-relogged", "revoked-and-relogged"]
+    assert result["logins"] == 3
+    assert set(result["expiredReasons"]) <= allowed_expiry_reasons and result["expiredReasons"]
+    assert len(tokens) == 3
+
+
+@pytest.mark.integration
+def test_e2e_with_real_wxauthd(start_wxauthd):
+    server = start_wxauthd("--idle-timeout", "2")
+    backend = support.start_backend(server.port, server.dev_app_id)
+    try:
+        result, tokens = run_driver(backend.url, server.dev_app_id, server.simulator, idle_wait_ms=3000)
+    finally:
+        backend.stop()
+        server.stop()
+    # The first VALIDATE after the idle deadline answers TOKEN_EXPIRED; wxauthd then forgets the record, so the
+    # concurrent ones may get INVALID_TOKEN (see test_integration.py::test_expired_token_keeps_reading_expired).
+    check(result, tokens, {"token_expired", "invalid_token"})
+    assert "token_expired" in result["expiredReasons"]
+    for log in (backend.logs(), server.logs()):
+        for token in tokens:
+            assert token not in log
+    assert "GET /me -> 401 token_expired" in backend.logs()
+
+
+def test_e2e_with_fake_server():
+    with FakeServer(idle_timeout=1.0) as srv:
+        backend = support.start_backend(srv.port, DEV_APP_ID)
+        try:
+            result, tokens = run_driver(backend.url, DEV_APP_ID, "", idle_wait_ms=1500)
+        finally:
+            backend.stop()
+    check(result, tokens, {"token_expired"})
+    for token in tokens:
+        assert token not in backend.logs()
