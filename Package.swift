@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "wxauth-bench", targets: ["wxauth-bench"]),
         .library(name: "WXAuthClient", targets: ["WXAuthClient"]),
         .library(name: "WXAuthProtocol", targets: ["WXAuthProtocol"]),
+        .library(name: "WXAuthSessions", targets: ["WXAuthSessions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -37,6 +38,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        .target(name: "WXAuthPersistence", dependencies: [
+            "WXAuthSessions", "WXAuthCrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "WXAuthWeChat", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -50,7 +55,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "WXAuthServer", dependencies: [
-            "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat", "WXAuthCrypto",
+            "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat", "WXAuthCrypto", "WXAuthPersistence",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -63,7 +68,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "wxauthd", dependencies: [
-            "WXAuthServer", "WeChatSimulator",
+            "WXAuthServer", "WeChatSimulator", "WXAuthPersistence",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,14 +83,26 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // wxauth-bench: pure logic (histogram summary, open-loop schedule, /proc parsing, RESP, reports) in a
+        // library with unit tests; the executable is the NIO load generator around it.
+        .target(name: "WXAuthBenchCore", dependencies: [
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(name: "wxauth-bench", dependencies: [
-            "WXAuthClient", "WXAuthProtocol", "WeChatSimulator",
+            "WXAuthBenchCore", "WXAuthClient", "WXAuthProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "WXAuthCryptoTests", dependencies: ["WXAuthCrypto"]),
+        .testTarget(name: "WXAuthBenchCoreTests", dependencies: [
+            "WXAuthBenchCore", "WXAuthProtocol",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "WXAuthProtocolTests", dependencies: [
             "WXAuthProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -98,6 +115,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "WXAuthPersistenceTests", dependencies: [
+            "WXAuthPersistence", "WXAuthSessions", "WXAuthCrypto", "WXAuthClient", "WXAuthProtocol", "WeChatSimulator",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "WXAuthServerTests", dependencies: [
             "WXAuthServer", "WXAuthClient", "WeChatSimulator", "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat",

@@ -13,10 +13,10 @@ public struct KeySet: Sendable {
     }
 
     /// One key per line (blank lines and lines starting with `#` skipped); every key must have the same length.
-    public init(lines text: some StringProtocol) throws(BenchUsageError) {
+    public init(lines text: String) throws(BenchUsageError) {
         var keyLength = 0
         var bytes: [UInt8] = []
-        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+        for line in Array(text.utf8).split(separator: UInt8(ascii: "\n")) {
             var line = line
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             if line.isEmpty || line.first == UInt8(ascii: "#") { continue }

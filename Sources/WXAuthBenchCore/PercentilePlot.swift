@@ -47,9 +47,9 @@ public struct PercentilePlot: Sendable {
     }
 
     /// Maximum tail shown: 99.999%.
-    static let maxNines = 5.0
+    public static let maxNines = 5.0
 
-    static func x(ofPercentile percentile: Double) -> Double {
+    public static func x(ofPercentile percentile: Double) -> Double {
         guard percentile < 100 else { return maxNines }
         return min(log10(1 / (1 - percentile / 100)), maxNines)
     }

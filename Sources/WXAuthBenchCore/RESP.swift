@@ -128,7 +128,7 @@ public enum RESP {
 
     /// A field of an `INFO` reply (`name:value` lines), e.g. `used_memory`.
     public static func infoField(_ name: String, in info: String) -> String? {
-        for line in info.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+        for line in info.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":"), line[..<colon] == name else { continue }
             return String(line[line.index(after: colon)...])
         }

@@ -93,7 +93,7 @@ public final class AES256GCM {
         return try outcome.get()
     }
 
-    private static let empty: UnsafePointer<UInt8> = {
+    nonisolated(unsafe) private static let empty: UnsafePointer<UInt8> = {
         let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
         pointer.initialize(to: 0)
         return UnsafePointer(pointer)

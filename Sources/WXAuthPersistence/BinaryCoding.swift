@@ -15,7 +15,7 @@ struct BinaryWriter {
     mutating func write(raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
 
     /// The in-memory bytes of a value whose memory order is its byte order (token ids, tags, session keys).
-    mutating func write<T: BitwiseCopyable>(memoryOf value: T) {
+    mutating func write<T>(memoryOf value: T) {
         withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) }
     }
 
@@ -49,7 +49,7 @@ struct BinaryReader {
         return T(bigEndian: value)
     }
 
-    mutating func read<T: BitwiseCopyable>(memoryOf _: T.Type, zero: T) throws(FormatError) -> T {
+    mutating func read<T>(memoryOf _: T.Type, zero: T) throws(FormatError) -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw FormatError("truncated at byte \(offset)") }
         var value = zero

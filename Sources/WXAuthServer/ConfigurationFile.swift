@@ -46,6 +46,9 @@ public struct ConfigurationFile: Decodable, Sendable {
     var callers: [Caller]?
     var keys: [Key]?
     var primary_key: UInt8?
+    var data_dir: String?
+    var journal_flush: String?
+    var snapshot_interval_seconds: Double?
 
     public static func load(path: String) throws -> ConfigurationFile {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -60,6 +63,10 @@ public struct ConfigurationFile: Decodable, Sendable {
 
     public var wechatBaseURL: String? { wechat?.base_url }
     public var wechatTimeoutSeconds: Double? { wechat?.timeout_seconds }
+    /// Persistence settings (`data_dir`, `journal_flush`, `snapshot_interval_seconds`); flags override them.
+    public var dataDirectory: String? { data_dir }
+    public var journalFlush: String? { journal_flush }
+    public var snapshotIntervalSeconds: Double? { snapshot_interval_seconds }
 
     /// Applies the file to `configuration`, reading secrets from `environment`.
     public func apply(to configuration: inout ServerConfiguration, environment: [String: String]) throws {

@@ -15,14 +15,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
     struct DrainEvent: Sendable {}
 
     private let processor: RequestProcessor
+    private let statistics: ServerStatistics
     private let maxFrameSize: Int
     private let logger: Logger
     private var machine: ConnectionStateMachine
     private var readPending = false
     private var context: ChannelHandlerContext?
 
-    init(processor: RequestProcessor, nonce: [UInt8], maxFrameSize: Int, maxInFlight: Int, logger: Logger) {
+    init(
+        processor: RequestProcessor, statistics: ServerStatistics, nonce: [UInt8], maxFrameSize: Int,
+        maxInFlight: Int, logger: Logger
+    ) {
         self.processor = processor
+        self.statistics = statistics
         self.maxFrameSize = maxFrameSize
         self.logger = logger
         self.machine = ConnectionStateMachine(
@@ -55,6 +60,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        statistics.recordRequest()
         let decoded = Result { () throws(RequestDecodingError) in try frame.decodeRequest() }
         let callers = processor.callers
         let nonce = machine.nonce  // not read inside the closure: `machine` is being mutated there
@@ -103,6 +109,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainEvent {
             if machine.drain() { context.close(promise: nil) }
+            return
+        }
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            // Idle: no bytes either way for the idle timeout. Work in flight (a slow LOGIN) keeps it open.
+            if machine.inFlight == 0 {
+                statistics.recordIdleClosure()
+                context.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)

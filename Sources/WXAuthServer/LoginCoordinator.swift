@@ -31,9 +31,15 @@ final class LoginCoordinator: Sendable {
         guard let app = store.apps.app(appID) else {
             return .error(ServerError(.unknownApp, "app \(appID) is not configured"))
         }
-        return await outcomes.outcome(for: appID + "\u{0}" + fingerprint(code)) { [self] in
+        let response = await outcomes.outcome(for: appID + "\u{0}" + fingerprint(code)) { [self] in
             await performLogin(app: app, code: code)
         }
+        // A remembered session that has since ended (revoked, rotated, expired) is not handed out again: for that
+        // caller the code is simply used, as WeChat would say.
+        if case .loggedIn(let token, _) = response, (try? store.peek(token)) == nil {
+            return .error(ServerError(.wechatRejected, "code been used; its session has ended", errcode: 40163))
+        }
+        return response
     }
 
     private func performLogin(app: AppConfiguration, code: String) async -> Response {

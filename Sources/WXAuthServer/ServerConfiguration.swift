@@ -1,3 +1,4 @@
+import WXAuthPersistence
 import WXAuthProtocol
 import WXAuthSessions
 import WXAuthWeChat
@@ -31,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var loginRatePerUser = RateLimit(perSecond: 10.0 / 60.0, burst: 10)
     /// Retries, backoff and circuit breaker for WeChat calls.
     public var upstream = UpstreamPolicy()
+    /// Where sessions survive restarts (`--data-dir`); nil keeps them in memory only. See docs/PERSISTENCE.md.
+    public var persistence: PersistenceConfiguration?
     /// `--dev`: loopback only, open, embedded simulator. Never set silently.
     public var isDevelopment = false
 

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import WXAuthCrypto
+import WXAuthPersistence
 import WXAuthProtocol
 import WXAuthSessions
 import WXAuthWeChat
@@ -13,6 +14,7 @@ import WXAuthWeChat
 public final class WXAuthServer: Service {
     public let configuration: ServerConfiguration
     public let store: SessionStore
+    public let statistics = ServerStatistics()
     private let processor: RequestProcessor
     private let connections = ConnectionRegistry()
     private let random: any RandomSource
@@ -53,7 +55,15 @@ public final class WXAuthServer: Service {
     }
 
     public func run() async throws {
-        let serverChannel = try await bind()
+        // Sessions from the last run come back before the port opens (WXAuthServer+Persistence.swift).
+        let persistence = try SessionPersistence.open(configuration.persistence, store: store, random: random, logger: logger)
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await bind()
+        } catch {
+            persistence?.shutdown(finalSnapshot: false)
+            throw error
+        }
         guard let address = serverChannel.localAddress else { throw ServerStartError.noLocalAddress }
         logger.notice("wxauthd listening", metadata: [
             "address": "\(address)", "apps": "\(store.apps.apps.count)",
@@ -81,6 +91,7 @@ public final class WXAuthServer: Service {
         }
         logger.notice("wxauthd stopped accepting; draining connections", metadata: ["open": "\(connections.count)"])
         await connections.drain(timeout: .milliseconds(configuration.shutdownGraceMilliseconds))
+        persistence?.shutdown()
         logger.notice("wxauthd stopped")
     }
 
@@ -90,6 +101,7 @@ public final class WXAuthServer: Service {
         let connections = connections
         let random = random
         let logger = logger
+        let statistics = statistics
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -100,6 +112,7 @@ public final class WXAuthServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     guard connections.admit(channel, limit: configuration.maxConnections) else {
+                        statistics.recordRefusedConnection()
                         try sync.addHandler(ConnectionRefusalHandler(ServerError(.serverFull, "too many connections")))
                         return
                     }
@@ -108,12 +121,20 @@ public final class WXAuthServer: Service {
                         try sync.addHandler(ConnectionRefusalHandler(ServerError(.internalError, "internal error")))
                         return
                     }
+                    if configuration.idleTimeoutMilliseconds > 0 {
+                        try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(configuration.idleTimeoutMilliseconds)))
+                    }
+                    try sync.addHandler(FrameDeadlineHandler(
+                        deadline: .milliseconds(configuration.frameDeadlineMilliseconds),
+                        onExpiry: { statistics.recordFrameDeadlineClosure() }
+                    ))
                     try sync.addHandler(ByteToMessageHandler(
                         FrameDecoder(maxFrameSize: configuration.maxFrameSize),
                         maximumBufferSize: configuration.maxFrameSize + WireFormat.lengthPrefixSize
                     ))
                     try sync.addHandler(ConnectionHandler(
-                        processor: processor, nonce: nonce, maxFrameSize: configuration.maxFrameSize,
+                        processor: processor, statistics: statistics, nonce: nonce,
+                        maxFrameSize: configuration.maxFrameSize,
                         maxInFlight: configuration.maxInFlightPerConnection, logger: logger
                     ))
                 }

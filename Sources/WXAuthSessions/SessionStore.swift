@@ -96,6 +96,18 @@ public final class SessionStore: Sendable {
         return session
     }
 
+    /// Checks a token without touching it (no sliding of the idle deadline).
+    public func peek(_ tokenString: String) throws(SessionError) -> SessionView {
+        let token = try authenticate(tokenString)
+        statistics.recordLookup()
+        let now = clock.nowMilliseconds()
+        return try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView in
+            guard let entry = entries[token.id] else { throw .invalidToken }
+            guard case .live(let record) = entry else { throw .revoked }
+            return view(of: record, app: try checkLive(record, id: token.id, now: now, in: &entries))
+        }
+    }
+
     /// Rotates a token: a new token for the same session; the old one stops working. A retry with the old token
     /// inside the grace window returns the same new token; a retry after it is reuse and revokes the session.
     public func refresh(_ tokenString: String) throws(SessionError) -> Issued {
@@ -117,9 +129,12 @@ public final class SessionStore: Sendable {
                 }
                 return try issuedView(of: successor, now: now)
             case .live(let record):
-                let app = try map.withShard(for: old.id) { (entries) throws(SessionError) in
-                    try checkLive(record, id: old.id, now: now, in: &entries)
+                // Check the entry as it is now, not the copy: a concurrent refresh may have rotated it meanwhile.
+                let checked = try map.withShard(for: old.id) { (entries) throws(SessionError) -> AppConfiguration? in
+                    guard case .live(let current) = entries[old.id], current.mac.matches(record.mac) else { return nil }
+                    return try checkLive(current, id: old.id, now: now, in: &entries)
                 }
+                guard let app = checked else { continue }
                 var successor = record
                 successor.lastSeenAt = now
                 entries.add(1, ordering: .relaxed)  // the old token's tombstone; refresh is never refused for space
@@ -240,7 +255,7 @@ public final class SessionStore: Sendable {
         }
         let app = apps[record.appIndex]
         guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else {
-            if entries.removeValue(forKey: id) != nil { self.entries.subtract(1, ordering: .relaxed) }
+            // Left in place: every reader gets the same TOKEN_EXPIRED until the sweep frees it.
             throw .expired
         }
         return app

@@ -1,5 +1,6 @@
 import NIOCore
 import WXAuthBenchCore
+import WXAuthProtocol
 
 /// GET (or GETEX) of random preloaded keys over RESP2. Redis answers in order, so replies carry no id.
 struct RedisDriver: LoadDriver {
@@ -76,8 +77,6 @@ struct EchoDriver: LoadDriver {
 
     mutating func complete(_ reply: ParsedReply, operation: BenchOperation, id: UInt32) {}
 }
-
-import WXAuthProtocol
 
 extension FrameEncoder {
     /// A VALIDATE-shaped frame (what the echo server sends back).

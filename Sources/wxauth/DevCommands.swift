@@ -69,27 +69,32 @@ struct Demo: AsyncParsableCommand {
             let login = try await step("2. LOGIN (code -> WeChat -> token)", {
                 try await client.login(appID: simulator.appID, code: code)
             }, describe: { "openid \($0.session.openid), token \($0.token.prefix(6))..." })
-            _ = try await step("3. VALIDATE token", { try await client.validate(token: login.token) },
+            let retried = try await step("3. LOGIN retried with the same code", {
+                try await client.login(appID: simulator.appID, code: code)
+            }, describe: { $0.token == login.token ? "same session (a lost reply costs no 40163)" : "DIFFERENT session" })
+            _ = try await step("4. VALIDATE token", { try await client.validate(token: login.token) },
                                describe: { "valid until \(Output.iso($0.expiresAt))" })
-            let refreshed = try await step("4. REFRESH (rotate token)", { try await client.refresh(token: login.token) },
+            let refreshed = try await step("5. REFRESH (rotate token)", { try await client.refresh(token: login.token) },
                                            describe: { "new token \($0.token.prefix(6))..." })
-            let oldResult = try await step("5. VALIDATE old token", {
+            let oldResult = try await step("6. VALIDATE old token", {
                 await rejection { _ = try await client.validate(token: login.token) }
             }, describe: { $0 })
-            _ = try await step("6. VALIDATE new token", { try await client.validate(token: refreshed.token) },
+            _ = try await step("7. VALIDATE new token", { try await client.validate(token: refreshed.token) },
                                describe: { "valid, openid \($0.openid)" })
-            _ = try await step("7. REVOKE new token", { try await client.revoke(token: refreshed.token) },
+            _ = try await step("8. REVOKE new token", { try await client.revoke(token: refreshed.token) },
                                describe: { _ in "revoked" })
-            let newResult = try await step("8. VALIDATE revoked token", {
+            let newResult = try await step("9. VALIDATE revoked token", {
                 await rejection { _ = try await client.validate(token: refreshed.token) }
             }, describe: { $0 })
-            let retried = try await step("9. LOGIN retried with the same code", {
-                try await client.login(appID: simulator.appID, code: code)
-            }, describe: { $0.token == login.token ? "same answer as step 2 (no 40163 for a retry)" : "DIFFERENT session" })
+            let reused = try await step("10. LOGIN with the used code", {
+                await rejection { _ = try await client.login(appID: simulator.appID, code: code) }
+            }, describe: { $0 })
             if options.json {
                 Output.emit(steps.map { ($0.0, ["ms": $0.1, "result": $0.2] as [String: Any]) }, json: true)
             }
-            guard oldResult.hasPrefix("rejected"), newResult.hasPrefix("rejected"), retried.token == login.token else {
+            guard oldResult.hasPrefix("rejected"), newResult.hasPrefix("rejected"), reused.hasPrefix("rejected"),
+                  retried.token == login.token
+            else {
                 throw ExitCode(70)
             }
         } catch let exit as ExitCode {

@@ -71,8 +71,29 @@ struct WXAuthDaemon: AsyncParsableCommand {
     @Option(help: "--dev only: port of the embedded simulator's HTTP endpoint (default 7401; 0 picks a free one).")
     var simPort: Int = 7401
 
+    @Option(help: ArgumentHelp(
+        "--dev only, benchmark aid: create N sessions directly in the store at start and write their tokens to --preload-tokens.",
+        discussion: "For wxauth-bench (see BENCHMARKS.md); refused without --dev."
+    ))
+    var preloadSessions: Int?
+
+    @Option(help: "--dev only: where --preload-sessions writes the tokens, one per line.")
+    var preloadTokens = "wxauthd-preload-tokens.txt"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String = "info"
+
+    @Option(help: "Keep sessions across restarts in this directory (snapshot + journal, see docs/PERSISTENCE.md). Default: memory only.")
+    var dataDir: String?
+
+    @Option(help: "When the journal reaches the disk: always (fsync per change), interval (every second, default), never (no fsync).")
+    var journalFlush: String?
+
+    @Option(help: "Seconds between snapshots that compact the journal (default 300).")
+    var snapshotInterval: Double?
+
+    @Option(help: ArgumentHelp("Measure snapshot write/load of N synthetic sessions in --data-dir, print the numbers, exit.", visibility: .hidden))
+    var measurePersistence: Int?
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -91,14 +112,26 @@ struct WXAuthDaemon: AsyncParsableCommand {
     }
 
     private func serve(logger: Logger) async throws {
+        if let measurePersistence {
+            try measure(sessions: measurePersistence)
+            return
+        }
+        if let preloadSessions {
+            guard dev else {
+                throw ConfigurationError("--preload-sessions is a benchmark aid for --dev only; it is refused in production")
+            }
+            guard preloadSessions >= 0 else { throw ConfigurationError("--preload-sessions must not be negative") }
+        }
         let environment = ProcessInfo.processInfo.environment
         var configuration = ServerConfiguration()
         configuration.isDevelopment = dev
         var keyring: ServerKeyring?
         var baseURL = "https://api.weixin.qq.com"
         var timeoutSeconds = 5.0
+        var configurationFile: ConfigurationFile?
         if let config {
             let file = try ConfigurationFile.load(path: config)
+            configurationFile = file
             try file.apply(to: &configuration, environment: environment)
             keyring = try file.keyring(environment: environment)
             if let url = file.wechatBaseURL { baseURL = url }
@@ -112,6 +145,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
             configuration.apps.append(AppConfiguration(appID: appID, secret: secret))
         }
         applyFlags(to: &configuration)
+        try applyPersistence(to: &configuration, file: configurationFile, environment: environment)
         if let wechatBaseURL { baseURL = wechatBaseURL }
         if let wechatTimeout { timeoutSeconds = wechatTimeout }
 
@@ -128,7 +162,14 @@ struct WXAuthDaemon: AsyncParsableCommand {
             try await embedded.start(host: "127.0.0.1", port: simPort)
             simulator = embedded
             if wechatBaseURL == nil { baseURL = embedded.baseURL }
-            keyring = try ServerKeyring.ephemeral()
+            if configuration.persistence == nil {
+                keyring = try ServerKeyring.ephemeral()
+            } else if keyring == nil {
+                throw ConfigurationError("""
+                    --data-dir with --dev needs a stable server key (the ephemeral one dies with the process, so \
+                    nothing saved could be verified again): give "keys" in --config FILE, or drop --data-dir
+                    """)
+            }
             DevMode.printBanner(simulatorURL: embedded.baseURL)
         } else {
             applyLifetimes(to: &configuration)
@@ -159,6 +200,9 @@ struct WXAuthDaemon: AsyncParsableCommand {
                 ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
             }
         )
+        if let preloadSessions, dev {
+            try DevPreload.run(store: server.store, appID: DevMode.appID, count: preloadSessions, tokensPath: preloadTokens)
+        }
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

@@ -94,7 +94,7 @@ struct DaemonBinaryTests {
 
         let demo = try Self.run("wxauth", ["demo", "--port", "\(port)", "--sim", simulator])
         #expect(demo.status == 0)
-        for step in ["LOGIN", "VALIDATE token", "REFRESH", "VALIDATE old token", "REVOKE", "same answer as step 2"] {
+        for step in ["LOGIN", "VALIDATE token", "REFRESH", "VALIDATE old token", "REVOKE", "same session", "WECHAT_REJECTED"] {
             #expect(demo.stdout.contains(step))
         }
         #expect(demo.stdout.components(separatedBy: "rejected: TOKEN_REVOKED").count == 3)

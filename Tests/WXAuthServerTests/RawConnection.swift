@@ -14,15 +14,25 @@ final class RawConnection: Sendable {
         self.collector = collector
     }
 
-    static func connect(port: Int) async throws -> RawConnection {
+    /// `receiveBuffer` shrinks the socket's receive buffer and `reading: false` starts without reading replies:
+    /// together they model a client that pipelines without reading.
+    static func connect(port: Int, receiveBuffer: Int32? = nil, reading: Bool = true) async throws -> RawConnection {
         let collector = Collector()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBuffer {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer))
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }
             .connect(host: "127.0.0.1", port: port)
             .get()
         let connection = RawConnection(channel: channel, collector: collector)
+        if !reading {
+            try await channel.setOption(.autoRead, value: false)
+            return connection
+        }
         // Every connection starts with HELLO.
         let hello = try await connection.nextFrame()
         guard hello.requestID == 0, (try? hello.decodeResponse(to: Opcode.hello)) != nil else { throw TestFailure("no HELLO") }
@@ -64,6 +74,29 @@ final class RawConnection: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return false
+    }
+
+    /// Starts reading replies (after `reading: false`).
+    func startReading() async throws {
+        try await channel.setOption(.autoRead, value: true)
+        channel.read()
+    }
+
+    /// Queues bytes without waiting for them to be written (the peer may not be reading).
+    func enqueue(_ bytes: ByteBuffer) {
+        channel.writeAndFlush(bytes, promise: nil)
+    }
+
+    /// How many whole frames have arrived and not been taken yet; consumes them.
+    func drainFrames() -> Int {
+        collector.state.withLock { state in
+            var count = 0
+            while let frame = try? FrameDecoder.decodeFrame(from: &state.buffer, maxFrameSize: 1 << 24), frame != nil {
+                count += 1
+            }
+            state.buffer.discardReadBytes()
+            return count
+        }
     }
 
     func close() async {

@@ -54,7 +54,7 @@ struct UpstreamResilienceTests {
     @Test func circuitBreakerFailsFastThenRecoversThroughAProbe() async throws {
         try await TestServer.with(configure: {
             $0.upstream.breakerFailureThreshold = 2
-            $0.upstream.breakerCooldown = .milliseconds(300)
+            $0.upstream.breakerCooldown = .seconds(3)
             $0.upstream.maxRetries = 0
         }) { server in
             let client = try await server.client()
@@ -69,7 +69,7 @@ struct UpstreamResilienceTests {
             #expect(server.simulator.stats.jscode2sessionCalls == callsWhenOpened)
             // After the cooldown one probe goes through; WeChat is healthy again, so the breaker closes.
             server.simulator.resetFaults()
-            try await Task.sleep(for: .milliseconds(350))
+            try await Task.sleep(for: .milliseconds(3100))
             _ = try await client.login(appID: TestServer.appID, code: try server.mintCode())
             _ = try await client.login(appID: TestServer.appID, code: try server.mintCode())
             #expect(server.simulator.stats.jscode2sessionCalls == callsWhenOpened + 2)

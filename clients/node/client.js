@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import {
-  DEFAULT_MAX_FRAME, FrameDecoder, LENGTH_PREFIX_SIZE, MAX_REQUEST_ID, Op, Status, authProof, decodeErrorBody,
+  FrameDecoder, LENGTH_PREFIX_SIZE, MAX_REQUEST_ID, Op, Status, authProof, decodeErrorBody,
   decodeResponse, encodeFrame, encodeRequestBody, opCode, responseError,
 } from './codec.js';
 import {
@@ -237,8 +237,8 @@ export class Connection {
  * Times are milliseconds; `timeout: null` waits forever.
  */
 export class WxAuthClient {
-  constructor({ host = '127.0.0.1', port, timeout = 5000, connectTimeout = 5000, callerId, callerSecret } = {}) {
-    if (!Number.isInteger(port)) throw new TypeError('port is required');
+  constructor({ host = '127.0.0.1', port = 7400, timeout = 5000, connectTimeout = 5000, callerId, callerSecret } = {}) {
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new TypeError(`invalid port ${port}`);
     this.host = host;
     this.port = port;
     this.timeout = timeout;
@@ -306,5 +306,3 @@ export class WxAuthClient {
     this.conn = null;
   }
 }
-
-export { DEFAULT_MAX_FRAME };

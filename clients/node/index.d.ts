@@ -226,8 +226,10 @@ export declare function errorForStatus(
 // --- client ------------------------------------------------------------------------------------------------
 
 export interface ClientOptions {
+  /** Default 127.0.0.1. */
   host?: string;
-  port: number;
+  /** Default 7400 (wxauthd's default port). */
+  port?: number;
   /** Per-request timeout in ms (default 5000); null waits forever. */
   timeout?: number | null;
   /** Connect + HELLO + AUTH timeout in ms (default 5000). */
@@ -256,7 +258,7 @@ export declare class Connection {
 }
 
 export declare class WxAuthClient {
-  constructor(options: ClientOptions);
+  constructor(options?: ClientOptions);
   readonly host: string;
   readonly port: number;
   /** The HELLO of the current connection (null before the first request). */

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 
 import pytest
 

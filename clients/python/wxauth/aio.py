@@ -1,6 +1,6 @@
 """asyncio wxauthd client: one connection, any number of concurrent requests matched by request id.
 
-    async with AsyncClient("127.0.0.1", 7411) as wx:
+    async with AsyncClient("127.0.0.1", 7400) as wx:
         issued = await wx.login("wx1234567890abcdef", code)
         sessions = await asyncio.gather(*(wx.validate(t) for t in tokens))
 """
@@ -169,7 +169,7 @@ class AsyncConnection:
 class AsyncClient:
     """asyncio counterpart of ``wxauth.Client`` (same methods, awaited); reconnects when needed."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, timeout: Optional[float] = 5.0,
+    def __init__(self, host: str = "127.0.0.1", port: int = 7400, *, timeout: Optional[float] = 5.0,
                  connect_timeout: Optional[float] = 5.0, caller_id: Optional[str] = None,
                  caller_secret: Union[bytes, str, None] = None):
         self.host, self.port = host, port

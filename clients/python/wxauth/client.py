@@ -4,7 +4,7 @@ Any number of threads may call one ``Client`` at once: their requests share one 
 its own response (matched by request id; the server may answer out of order). There is no background thread: a
 waiting caller reads the socket for everyone and hands other callers their responses.
 
-    with Client("127.0.0.1", 7411) as wx:
+    with Client("127.0.0.1", 7400) as wx:
         issued = wx.login("wx1234567890abcdef", code)
         session = wx.validate(issued.token)
 """
@@ -297,7 +297,7 @@ class Client:
     authentication with AUTH; without them such a server is refused with ``NotAuthorized``.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, timeout: Optional[float] = 5.0,
+    def __init__(self, host: str = "127.0.0.1", port: int = 7400, *, timeout: Optional[float] = 5.0,
                  connect_timeout: Optional[float] = 5.0, caller_id: Optional[str] = None,
                  caller_secret: Union[bytes, str, None] = None):
         self.host, self.port = host, port

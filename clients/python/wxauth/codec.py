@@ -10,7 +10,7 @@ import hmac
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, Iterator, Optional, Tuple, Union
 
 from .errors import (
     FieldLimitError, FrameTooLargeError, FrameTooShortError, MalformedError, ServerError, UnknownOpcodeError,

@@ -9,9 +9,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from . import codec
 from .codec import Auth, FrameDecoder, Hello, Op, Request, Status
-from .errors import (
-    ConnectionLost, DecodeError, NotAuthorized, ProtocolError, ServerError, ShuttingDown, WxAuthError,
-)
+from .errors import ConnectionLost, DecodeError, NotAuthorized, ProtocolError, ShuttingDown, WxAuthError
 
 # Responses are small (strings are u16-bounded); this only bounds memory against a broken peer.
 MAX_INCOMING_FRAME = 4 * 1024 * 1024
@@ -167,6 +165,3 @@ def auth_request(hello: Hello, caller_id: Optional[str], caller_secret: Union[by
         raise NotAuthorized("server requires authentication; configure caller_id and caller_secret")
     return Auth(caller_id, codec.auth_proof(caller_secret, hello.nonce))
 
-
-def is_server_error(value: object) -> bool:
-    return isinstance(value, ServerError)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from . import codec
-from .codec import ErrorBody, Op, Status
+from .codec import ErrorBody, Status
 from .errors import DecodeError, FrameTooLargeError, FrameTooShortError, UnknownOpcodeError, UnsupportedVersionError
 
 DEV_APP_ID = "wxdevapp00000001"

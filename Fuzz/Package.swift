@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// libFuzzer targets for wxauth's decoders. Built apart from the main package because every target here is compiled
+// with -sanitize=fuzzer (libFuzzer supplies main). Run them with ../scripts/fuzz.sh.
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its directory name, whatever the clone is called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "wxauth-fuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(name: "FuzzFrameDecoder", dependencies: [
+            .product(name: "WXAuthProtocol", package: root),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzMessageDecoders", dependencies: [
+            .product(name: "WXAuthProtocol", package: root),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzTokenParser", dependencies: [
+            .product(name: "WXAuthSessions", package: root),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import WXAuthCrypto
+import WXAuthSessions
+
+/// The snapshot: every live session and remembered tombstone at one moment, written crash-safely and verified as a
+/// whole on load.
+///
+///     header (48) | entry ... | 0x00 | entry count u64 | HMAC-SHA256 (32) over every byte before it
+///
+/// Written to `sessions.snapshot.tmp`, fsynced, renamed over `sessions.snapshot`, then the directory is fsynced:
+/// a crash at any point leaves either the previous snapshot or the new one, never a mix.
+enum SnapshotFile {
+    static let name = "sessions.snapshot"
+    static let temporaryName = "sessions.snapshot.tmp"
+    static let trailerSize = 1 + 8 + 32
+
+    struct Written: Sendable {
+        var entries: Int
+        var bytes: Int
+    }
+
+    /// Writes the store's current entries as snapshot `generation`. `afterTemporaryWrite` runs once the temporary
+    /// file is complete and synced, before the rename (tests pause there).
+    static func write(
+        store: SessionStore, directory: String, generation: UInt64, keyring: ServerKeyring, random: any RandomSource,
+        now: Int64, afterTemporaryWrite: () -> Void = {}
+    ) throws -> Written {
+        let temporary = directory + "/" + temporaryName
+        let header = FileHeader(
+            kind: .snapshot, keyID: keyring.primaryKeyID, generation: generation, createdAt: now,
+            salt: try random.bytes(count: 16)
+        )
+        let keys = try FileKeys(keyring: keyring, header: header)
+        let mac = try HMACSHA256Stream(key: keys.macSecret)
+        let fd = try FileIO.create(temporary)
+        var closed = false
+        defer { if !closed { close(fd) } }
+
+        var total = 0
+        var buffer = BinaryWriter(capacity: 1 << 20 + 4096)
+        func drain() throws {
+            try FileIO.writeAll(fd, buffer.bytes, path: temporary)
+            try mac.update(buffer.bytes)
+            total += buffer.bytes.count
+            buffer.bytes.removeAll(keepingCapacity: true)
+        }
+        buffer.write(raw: header.encoded())
+        var count: UInt64 = 0
+        try store.forEachPersistedEntry(now: now) { entry throws in
+            try EntryCodec.encode(entry, into: &buffer, cipher: keys.cipher, counter: count, index: 0)
+            count += 1
+            if buffer.bytes.count >= 1 << 20 { try drain() }
+        }
+        buffer.write(UInt8(0))
+        buffer.write(count)
+        try drain()
+        let tag = try mac.finalize()
+        try FileIO.writeAll(fd, tag, path: temporary)
+        total += tag.count
+        try FileIO.sync(fd, path: temporary)
+        close(fd)
+        closed = true
+        afterTemporaryWrite()
+        try FileIO.move(temporary, directory + "/" + name)
+        try FileIO.syncDirectory(directory)
+        return Written(entries: Int(count), bytes: total)
+    }
+
+    /// Verifies the whole file's MAC, then hands every entry to `body`. Nothing reaches `body` unless the MAC
+    /// verified.
+    static func read(
+        _ bytes: [UInt8], keyring: ServerKeyring, _ body: (PersistedEntry) -> Void
+    ) throws(Refusal) -> FileHeader {
+        let outcome = bytes.withUnsafeBytes { raw in
+            Result { () throws(Refusal) -> FileHeader in try read(raw, keyring: keyring, body) }
+        }
+        return try outcome.get()
+    }
+
+    private static func read(
+        _ raw: UnsafeRawBufferPointer, keyring: ServerKeyring, _ body: (PersistedEntry) -> Void
+    ) throws(Refusal) -> FileHeader {
+        let header = try FileHeader.decode(raw, kind: .snapshot)
+        guard raw.count >= FileHeader.size + trailerSize else { throw .format("file too short") }
+        let keys = try FileKeys(keyring: keyring, header: header)
+        let covered = UnsafeRawBufferPointer(rebasing: raw[0..<raw.count - 32])
+        let stored = UnsafeRawBufferPointer(rebasing: raw[raw.count - 32..<raw.count])
+        let expected: [UInt8]
+        do {
+            let stream = try HMACSHA256Stream(key: keys.macSecret)
+            try stream.update(covered)
+            expected = try stream.finalize()
+        } catch {
+            throw .crypto(error.operation)
+        }
+        guard expected.withUnsafeBytes({ constantTimeEquals($0, stored) }) else { throw .macMismatch }
+
+        var reader = BinaryReader(covered, offset: FileHeader.size)
+        var count: UInt64 = 0
+        do {
+            while true {
+                let kind = try reader.read(UInt8.self)
+                if kind == 0 { break }
+                body(try EntryCodec.decode(kind: kind, from: &reader, cipher: keys.cipher, counter: count, index: 0))
+                count += 1
+            }
+            guard try reader.read(UInt64.self) == count, reader.remaining == 0 else {
+                throw Refusal.format("entry count does not match")
+            }
+        } catch let error as Refusal {
+            throw error
+        } catch {
+            throw .format("\(error)")
+        }
+        return header
+    }
+}
