@@ -75,26 +75,36 @@ public enum Response: Hashable, Sendable {
 
 /// The frame a server sends first on every connection.
 public struct Hello: Hashable, Sendable {
-    public var authenticationRequired: Bool
+    /// All flag bits as sent; bits this version does not know are kept (and ignored), so a HELLO re-encodes exactly.
+    public var flags: UInt8
     public var nonce: [UInt8]
     public var maxFrame: UInt32
 
+    /// Flag bit 0.
+    public var authenticationRequired: Bool {
+        get { flags & 1 == 1 }
+        set { flags = newValue ? flags | 1 : flags & ~1 }
+    }
+
     public init(authenticationRequired: Bool, nonce: [UInt8], maxFrame: UInt32) {
-        self.authenticationRequired = authenticationRequired
+        self.init(flags: authenticationRequired ? 1 : 0, nonce: nonce, maxFrame: maxFrame)
+    }
+
+    public init(flags: UInt8, nonce: [UInt8], maxFrame: UInt32) {
+        self.flags = flags
         self.nonce = nonce
         self.maxFrame = maxFrame
     }
 
     public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(authenticationRequired ? 1 : 0))
+        buffer.writeInteger(flags)
         buffer.writeWireBytes(nonce)
         buffer.writeInteger(maxFrame)
     }
 
     public static func decode(from buffer: inout ByteBuffer) throws(WireDecodingError) -> Hello {
-        let flags: UInt8 = try buffer.readWireInteger("flags")
-        return Hello(
-            authenticationRequired: flags & 1 == 1,
+        Hello(
+            flags: try buffer.readWireInteger("flags"),
             nonce: try buffer.readWireBytes("nonce", allowed: FieldLimits.nonce),
             maxFrame: try buffer.readWireInteger("max_frame")
         )
