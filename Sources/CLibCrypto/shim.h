@@ -92,4 +92,30 @@ static inline int wxauth_hmac_sha256_stream_final(EVP_MAC_CTX *ctx, unsigned cha
     size_t out_len = 0;
     return EVP_MAC_final(ctx, out, &out_len, 32) == 1 && out_len == 32;
 }
+/// AES-128-CBC over whole blocks, no padding (PKCS#7 is added and checked strictly by the caller, so a bad pad
+/// never depends on OpenSSL's leniency). `in_len` must be a multiple of 16; `out` holds `in_len` bytes.
+/// `encrypt` = 1 encrypts, 0 decrypts. Returns 1 on success.
+static inline int wxauth_aes128cbc_blocks(const unsigned char key[16], const unsigned char iv[16], int encrypt,
+                                          const unsigned char *in, size_t in_len, unsigned char *out) {
+    if (in_len % 16 != 0 || in_len > INT32_MAX) return 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) return 0;
+    int ok = EVP_CipherInit_ex(ctx, EVP_aes_128_cbc(), NULL, key, iv, encrypt) == 1
+          && EVP_CIPHER_CTX_set_padding(ctx, 0) == 1;
+    int len = 0, written = 0;
+    if (ok && in_len > 0) {
+        ok = EVP_CipherUpdate(ctx, out, &len, in, (int)in_len) == 1;
+        written = len;
+    }
+    unsigned char scratch[16];
+    if (ok) ok = EVP_CipherFinal_ex(ctx, in_len > 0 ? out + written : scratch, &len) == 1 && (size_t)(written + len) == in_len;
+    EVP_CIPHER_CTX_free(ctx);
+    return ok;
+}
+
+/// SHA-1 of `data` into `out` (20 bytes). Only for WeChat's rawData signature, which is defined as SHA-1.
+static inline int wxauth_sha1(const unsigned char *data, size_t data_len, unsigned char out[20]) {
+    unsigned int out_len = 0;
+    return EVP_Digest(data, data_len, out, &out_len, EVP_sha1(), NULL) == 1 && out_len == 20;
+}
 #endif

@@ -13,8 +13,17 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let refresh = Opcode(rawValue: 0x12)
     public static let revoke = Opcode(rawValue: 0x13)
     public static let revokeUser = Opcode(rawValue: 0x14)
+    // User data (the session_key is used inside the service and never returned).
+    public static let decrypt = Opcode(rawValue: 0x20)
+    public static let verifySignature = Opcode(rawValue: 0x21)
+    public static let phoneNumber = Opcode(rawValue: 0x22)
+    public static let checkSessionKey = Opcode(rawValue: 0x23)
+    public static let resetSessionKey = Opcode(rawValue: 0x24)
 
-    public static let requestOpcodes: [Opcode] = [.ping, .auth, .login, .validate, .refresh, .revoke, .revokeUser]
+    public static let requestOpcodes: [Opcode] = [
+        .ping, .auth, .login, .validate, .refresh, .revoke, .revokeUser,
+        .decrypt, .verifySignature, .phoneNumber, .checkSessionKey, .resetSessionKey,
+    ]
 
     public var name: String {
         switch self {
@@ -26,6 +35,11 @@ public struct Opcode: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case .refresh: "REFRESH"
         case .revoke: "REVOKE"
         case .revokeUser: "REVOKE_USER"
+        case .decrypt: "DECRYPT"
+        case .verifySignature: "VERIFY_SIGNATURE"
+        case .phoneNumber: "PHONE_NUMBER"
+        case .checkSessionKey: "CHECK_SESSION_KEY"
+        case .resetSessionKey: "RESET_SESSION_KEY"
         default: "0x" + String(rawValue, radix: 16)
         }
     }

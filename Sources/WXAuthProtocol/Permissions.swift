@@ -9,7 +9,15 @@ public struct Permissions: OptionSet, Hashable, Sendable {
     public static let refresh = Permissions(rawValue: 8)
     public static let revoke = Permissions(rawValue: 16)
     public static let revokeUser = Permissions(rawValue: 32)
-    public static let all: Permissions = [.ping, .login, .validate, .refresh, .revoke, .revokeUser]
+    public static let decrypt = Permissions(rawValue: 64)
+    public static let verifySignature = Permissions(rawValue: 128)
+    public static let phoneNumber = Permissions(rawValue: 256)
+    public static let checkSessionKey = Permissions(rawValue: 512)
+    public static let resetSessionKey = Permissions(rawValue: 1024)
+    public static let all: Permissions = [
+        .ping, .login, .validate, .refresh, .revoke, .revokeUser,
+        .decrypt, .verifySignature, .phoneNumber, .checkSessionKey, .resetSessionKey,
+    ]
 
     /// The permission a request needs (AUTH needs none).
     public init(requiredFor opcode: Opcode) {
@@ -20,6 +28,11 @@ public struct Permissions: OptionSet, Hashable, Sendable {
         case .refresh: self = .refresh
         case .revoke: self = .revoke
         case .revokeUser: self = .revokeUser
+        case .decrypt: self = .decrypt
+        case .verifySignature: self = .verifySignature
+        case .phoneNumber: self = .phoneNumber
+        case .checkSessionKey: self = .checkSessionKey
+        case .resetSessionKey: self = .resetSessionKey
         default: self = []
         }
     }

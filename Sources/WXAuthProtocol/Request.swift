@@ -9,6 +9,11 @@ public enum Request: Hashable, Sendable {
     case refresh(token: String)
     case revoke(token: String)
     case revokeUser(appID: String, openid: String)
+    case decrypt(token: String, encryptedData: String, iv: String)
+    case verifySignature(token: String, rawData: String, signature: String)
+    case phoneNumber(token: String, code: String)
+    case checkSessionKey(token: String)
+    case resetSessionKey(token: String)
 
     public var opcode: Opcode {
         switch self {
@@ -19,6 +24,11 @@ public enum Request: Hashable, Sendable {
         case .refresh: .refresh
         case .revoke: .revoke
         case .revokeUser: .revokeUser
+        case .decrypt: .decrypt
+        case .verifySignature: .verifySignature
+        case .phoneNumber: .phoneNumber
+        case .checkSessionKey: .checkSessionKey
+        case .resetSessionKey: .resetSessionKey
         }
     }
 
@@ -50,6 +60,27 @@ public enum Request: Hashable, Sendable {
                     appID: try body.readWireString("app_id", allowed: FieldLimits.appID),
                     openid: try body.readWireString("openid", allowed: FieldLimits.openid)
                 )
+            case .decrypt:
+                request = .decrypt(
+                    token: try body.readWireString("token", allowed: FieldLimits.token),
+                    encryptedData: try body.readWireString("encrypted_data", allowed: FieldLimits.encryptedData),
+                    iv: try body.readWireString("iv", allowed: FieldLimits.iv)
+                )
+            case .verifySignature:
+                request = .verifySignature(
+                    token: try body.readWireString("token", allowed: FieldLimits.token),
+                    rawData: try body.readWireString("raw_data", allowed: FieldLimits.rawData),
+                    signature: try body.readWireString("signature", allowed: FieldLimits.signature)
+                )
+            case .phoneNumber:
+                request = .phoneNumber(
+                    token: try body.readWireString("token", allowed: FieldLimits.token),
+                    code: try body.readWireString("code", allowed: FieldLimits.phoneCode)
+                )
+            case .checkSessionKey:
+                request = .checkSessionKey(token: try body.readWireString("token", allowed: FieldLimits.token))
+            case .resetSessionKey:
+                request = .resetSessionKey(token: try body.readWireString("token", allowed: FieldLimits.token))
             default:
                 throw RequestDecodingError.unknownOpcode(opcode.rawValue)
             }
@@ -75,8 +106,20 @@ public enum Request: Hashable, Sendable {
         case .login(let appID, let code):
             buffer.writeWireString(appID)
             buffer.writeWireString(code)
-        case .validate(let token), .refresh(let token), .revoke(let token):
+        case .validate(let token), .refresh(let token), .revoke(let token), .checkSessionKey(let token),
+             .resetSessionKey(let token):
             buffer.writeWireString(token)
+        case .decrypt(let token, let encryptedData, let iv):
+            buffer.writeWireString(token)
+            buffer.writeWireString(encryptedData)
+            buffer.writeWireString(iv)
+        case .verifySignature(let token, let rawData, let signature):
+            buffer.writeWireString(token)
+            buffer.writeWireString(rawData)
+            buffer.writeWireString(signature)
+        case .phoneNumber(let token, let code):
+            buffer.writeWireString(token)
+            buffer.writeWireString(code)
         case .revokeUser(let appID, let openid):
             buffer.writeWireString(appID)
             buffer.writeWireString(openid)

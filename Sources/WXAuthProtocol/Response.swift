@@ -10,6 +10,15 @@ public enum Response: Hashable, Sendable {
     case refreshed(token: String, session: SessionView)
     case revoked
     case userRevoked(count: UInt32)
+    /// DECRYPT: the plaintext JSON (watermark included).
+    case decrypted(json: String)
+    /// VERIFY_SIGNATURE: the signature is right (a wrong one is SIGNATURE_MISMATCH).
+    case signatureVerified
+    case phoneNumber(PhoneNumber)
+    /// CHECK_SESSION_KEY: whether WeChat still considers the stored session_key the user's current one.
+    case sessionKeyChecked(current: Bool)
+    /// RESET_SESSION_KEY: WeChat issued a new session_key, now stored in the session (never returned).
+    case sessionKeyReset
     case error(ServerError)
 
     public var status: Status {
@@ -34,6 +43,14 @@ public enum Response: Hashable, Sendable {
             break
         case .userRevoked(let count):
             buffer.writeInteger(count)
+        case .decrypted(let json):
+            buffer.writeWireString(json)
+        case .signatureVerified, .sessionKeyReset:
+            break
+        case .phoneNumber(let phone):
+            phone.encode(into: &buffer)
+        case .sessionKeyChecked(let current):
+            buffer.writeInteger(UInt8(current ? 1 : 0))
         case .error(let error):
             error.encodeBody(into: &buffer)
         }
@@ -64,6 +81,18 @@ public enum Response: Hashable, Sendable {
                 response = .revoked
             case .revokeUser:
                 response = .userRevoked(count: try body.readWireInteger("revoked"))
+            case .decrypt:
+                response = .decrypted(json: try body.readWireString("data", allowed: FieldLimits.responseString))
+            case .verifySignature:
+                response = .signatureVerified
+            case .phoneNumber:
+                response = .phoneNumber(try PhoneNumber.decode(from: &body))
+            case .checkSessionKey:
+                let current: UInt8 = try body.readWireInteger("current")
+                guard current <= 1 else { throw WireDecodingError("current: \(current) is not 0 or 1") }
+                response = .sessionKeyChecked(current: current == 1)
+            case .resetSessionKey:
+                response = .sessionKeyReset
             default:
                 throw WireDecodingError("no OK response is defined for opcode \(opcode)")
             }
@@ -107,6 +136,36 @@ public struct Hello: Hashable, Sendable {
             flags: try buffer.readWireInteger("flags"),
             nonce: try buffer.readWireBytes("nonce", allowed: FieldLimits.nonce),
             maxFrame: try buffer.readWireInteger("max_frame")
+        )
+    }
+}
+
+/// PHONE_NUMBER's answer: WeChat's `phone_info` fields (the watermark was checked by the server).
+public struct PhoneNumber: Hashable, Sendable {
+    /// With the country code for numbers outside mainland China, e.g. "+1 4155550100" or "13800138000".
+    public var phoneNumber: String
+    /// Without the country code.
+    public var purePhoneNumber: String
+    /// e.g. "86".
+    public var countryCode: String
+
+    public init(phoneNumber: String, purePhoneNumber: String, countryCode: String) {
+        self.phoneNumber = phoneNumber
+        self.purePhoneNumber = purePhoneNumber
+        self.countryCode = countryCode
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeWireString(phoneNumber)
+        buffer.writeWireString(purePhoneNumber)
+        buffer.writeWireString(countryCode)
+    }
+
+    public static func decode(from buffer: inout ByteBuffer) throws(WireDecodingError) -> PhoneNumber {
+        PhoneNumber(
+            phoneNumber: try buffer.readWireString("phone_number", allowed: FieldLimits.responseString),
+            purePhoneNumber: try buffer.readWireString("pure_phone_number", allowed: FieldLimits.responseString),
+            countryCode: try buffer.readWireString("country_code", allowed: FieldLimits.responseString)
         )
     }
 }

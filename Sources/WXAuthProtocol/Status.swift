@@ -13,6 +13,10 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let tokenExpired = Status(rawValue: 0x11)
     public static let tokenRevoked = Status(rawValue: 0x12)
     public static let unknownApp = Status(rawValue: 0x13)
+    /// DECRYPT (and PHONE_NUMBER's watermark check) refused the data; the body carries a reason byte.
+    public static let decryptFailed = Status(rawValue: 0x14)
+    /// VERIFY_SIGNATURE: the signature is not sha1(rawData + session_key).
+    public static let signatureMismatch = Status(rawValue: 0x15)
     public static let wechatRejected = Status(rawValue: 0x20)
     public static let wechatUnavailable = Status(rawValue: 0x21)
     public static let rateLimited = Status(rawValue: 0x30)
@@ -23,7 +27,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
 
     public static let all: [Status] = [
         .ok, .malformedRequest, .unsupportedVersion, .unknownOpcode, .frameTooLarge, .invalidToken, .tokenExpired,
-        .tokenRevoked, .unknownApp, .wechatRejected, .wechatUnavailable, .rateLimited, .serverFull, .notAuthorized,
+        .tokenRevoked, .unknownApp, .decryptFailed, .signatureMismatch, .wechatRejected, .wechatUnavailable, .rateLimited, .serverFull, .notAuthorized,
         .shuttingDown, .internalError,
     ]
 
@@ -38,6 +42,8 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case .tokenExpired: "TOKEN_EXPIRED"
         case .tokenRevoked: "TOKEN_REVOKED"
         case .unknownApp: "UNKNOWN_APP"
+        case .decryptFailed: "DECRYPT_FAILED"
+        case .signatureMismatch: "SIGNATURE_MISMATCH"
         case .wechatRejected: "WECHAT_REJECTED"
         case .wechatUnavailable: "WECHAT_UNAVAILABLE"
         case .rateLimited: "RATE_LIMITED"

@@ -29,6 +29,17 @@ public struct ConfigurationFile: Decodable, Sendable {
     public struct WeChat: Decodable, Sendable {
         var base_url: String?
         var timeout_seconds: Double?
+        var max_retries: Int?
+        var breaker_failures: Int?
+        var breaker_cooldown_seconds: Double?
+    }
+
+    public struct Rate: Decodable, Sendable {
+        var per_second: Double?
+        var per_minute: Double?
+        var burst: Double
+
+        var limit: RateLimit { RateLimit(perSecond: per_second ?? (per_minute ?? 60) / 60, burst: burst) }
     }
 
     var host: String?
@@ -41,6 +52,9 @@ public struct ConfigurationFile: Decodable, Sendable {
     var max_connections: Int?
     var max_in_flight_per_connection: Int?
     var idle_connection_timeout_seconds: Double?
+    var frame_deadline_seconds: Double?
+    var login_rate_per_app: Rate?
+    var login_rate_per_user: Rate?
     var wechat: WeChat?
     var apps: [App]?
     var callers: [Caller]?
@@ -81,6 +95,14 @@ public struct ConfigurationFile: Decodable, Sendable {
         if let max_in_flight_per_connection { configuration.maxInFlightPerConnection = max_in_flight_per_connection }
         if let idle_connection_timeout_seconds {
             configuration.idleTimeoutMilliseconds = Int64(idle_connection_timeout_seconds * 1000)
+        }
+        if let frame_deadline_seconds { configuration.frameDeadlineMilliseconds = Int64(frame_deadline_seconds * 1000) }
+        if let login_rate_per_app { configuration.loginRatePerApp = login_rate_per_app.limit }
+        if let login_rate_per_user { configuration.loginRatePerUser = login_rate_per_user.limit }
+        if let retries = wechat?.max_retries { configuration.upstream.maxRetries = max(0, min(retries, 5)) }
+        if let failures = wechat?.breaker_failures { configuration.upstream.breakerFailureThreshold = max(1, failures) }
+        if let cooldown = wechat?.breaker_cooldown_seconds {
+            configuration.upstream.breakerCooldown = .milliseconds(Int64(cooldown * 1000))
         }
         for app in apps ?? [] {
             let secret = try Self.secret(inline: app.secret, env: app.secret_env, environment: environment,

@@ -23,6 +23,7 @@ public final class SessionStore: Sendable {
     let entries = Atomic<Int>(0)
     /// Where LOGIN, REFRESH and revocations are reported for persistence (SessionStore+Persistence.swift).
     let persistenceHook = SessionJournalHook()
+    let userRevocations = UserRevocations()
 
     public init(
         configuration: SessionStoreConfiguration = SessionStoreConfiguration(), keyring: ServerKeyring,
@@ -207,6 +208,9 @@ public final class SessionStore: Sendable {
                 return matches.count
             }
         }
+        // Sessions that a concurrent REFRESH rotated into an already-scanned shard are caught by the watermark.
+        let longestLifetime = apps.apps.map(\.absoluteLifetimeMilliseconds).max() ?? 0
+        userRevocations.revoke(appIndex: appIndex, openid: openid, at: now, forgetAt: now + longestLifetime)
         persistenceHook.revoked(journaled)
         return revoked
     }
@@ -216,6 +220,7 @@ public final class SessionStore: Sendable {
     @discardableResult
     public func sweep() -> Int {
         let now = clock.nowMilliseconds()
+        userRevocations.prune(now: now)
         var removed = 0
         for shard in map.shards {
             removed += shard.entries.withLock { entries -> Int in
@@ -257,6 +262,10 @@ public final class SessionStore: Sendable {
         guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else {
             // Left in place: every reader gets the same TOKEN_EXPIRED until the sweep frees it.
             throw .expired
+        }
+        if userRevocations.isRevoked(appIndex: record.appIndex, openid: record.openid, createdAt: record.createdAt) {
+            entries[id] = .revoked(forgetAt: record.absoluteExpiresAt)
+            throw .revoked
         }
         return app
     }

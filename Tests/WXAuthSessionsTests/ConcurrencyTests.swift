@@ -150,3 +150,35 @@ struct ConcurrencyTests {
         #expect(tokens.allSatisfy { !fixture.validates($0) })
     }
 }
+
+@Suite("Revoke-user watermark")
+struct RevokeUserWatermarkTests {
+    @Test("a session rotated into an already-scanned shard during REVOKE_USER is still revoked")
+    func rotatedSessionIsCaughtByTheWatermark() throws {
+        // The race, made deterministic: the scan ends the session, then the racing REFRESH stores its live record
+        // (as if into a shard the scan had already passed).
+        let fixture = try Fixture()
+        let issued = try fixture.login()
+        fixture.clock.advance(seconds: 1)
+        let refreshed = try fixture.store.refresh(issued.token)
+        let racing = try #require(fixture.store.record(of: refreshed.token))
+        #expect(try fixture.store.revokeUser(appID: Fixture.appA, openid: "alice") == 1)
+        try fixture.store.putLive(racing, for: refreshed.token)
+        #expect(throws: SessionError.revoked) { try fixture.store.validate(refreshed.token) }
+        #expect(throws: SessionError.revoked, "and stays revoked") { try fixture.store.validate(refreshed.token) }
+        // Other users are untouched, and a login after the revoke is a new session that works.
+        let bob = try fixture.login("bob")
+        #expect(fixture.validates(bob.token))
+        fixture.clock.advance(seconds: 1)
+        let again = try fixture.login()
+        #expect(fixture.validates(again.token))
+    }
+}
+
+extension SessionStore {
+    /// Stores `record` as the live entry of `token` (test hook for interleavings).
+    func putLive(_ record: SessionRecord, for token: String) throws {
+        let parsed = try #require(SessionToken.parse(token, keyring: keyring))
+        map.withShard(for: parsed.id) { $0[parsed.id] = .live(record) }
+    }
+}
