@@ -45,10 +45,12 @@ let package = Package(
         .target(name: "WXAuthWeChat", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "WeChatSimulator", dependencies: [
+            "WXAuthCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,7 +76,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "wxauth", dependencies: [
-            "WXAuthClient", "WXAuthProtocol",
+            "WXAuthClient", "WXAuthProtocol", "WXAuthCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
@@ -110,7 +112,7 @@ let package = Package(
         ]),
         .testTarget(name: "WXAuthSessionsTests", dependencies: ["WXAuthSessions", "WXAuthCrypto"]),
         .testTarget(name: "WeChatSimulatorTests", dependencies: [
-            "WeChatSimulator", "WXAuthWeChat",
+            "WeChatSimulator", "WXAuthWeChat", "WXAuthCrypto",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -15,15 +15,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        .target(name: "FuzzDriver"),
         .executableTarget(name: "FuzzFrameDecoder", dependencies: [
+            "FuzzDriver",
             .product(name: "WXAuthProtocol", package: root),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzMessageDecoders", dependencies: [
+            "FuzzDriver",
             .product(name: "WXAuthProtocol", package: root),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzTokenParser", dependencies: [
+            "FuzzDriver",
             .product(name: "WXAuthSessions", package: root),
         ]),
     ],

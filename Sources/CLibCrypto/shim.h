@@ -1,7 +1,12 @@
 #ifndef WXAUTH_CLIBCRYPTO_SHIM_H
 #define WXAUTH_CLIBCRYPTO_SHIM_H
 // The system OpenSSL (libcrypto, Debian libssl-dev). Only the WXAuthCrypto module imports this.
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but EVP allocates on every context copy;
+// the HMAC precomputation below needs plain, copyable SHA-256 states.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <string.h>
 #include <openssl/rand.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
@@ -9,9 +14,49 @@
 #include <openssl/err.h>
 #include <stdint.h>
 
-/// Fetches HMAC-SHA256 once and returns a context keyed with `key`; NULL on failure.
-/// Callers reuse it through wxauth_hmac_sha256_oneshot (which duplicates it), so the
-/// algorithm fetch and key schedule happen once per key, not once per MAC.
+/// An HMAC-SHA256 key prepared once: the SHA-256 states after absorbing the key XOR ipad and XOR opad
+/// (RFC 2104 section 4's precomputation). Every MAC copies these two small structs and hashes only the message:
+/// no algorithm fetch, no re-keying and no allocation per MAC.
+typedef struct {
+    SHA256_CTX inner;
+    SHA256_CTX outer;
+} wxauth_hmac_sha256_key;
+
+/// Prepares `prepared` for `key` (any length; keys over 64 bytes are hashed first, as HMAC requires). 1 on success.
+static inline int wxauth_hmac_sha256_prepare(wxauth_hmac_sha256_key *prepared, const unsigned char *key,
+                                             size_t key_len) {
+    unsigned char block[64];
+    unsigned char pad[64];
+    memset(block, 0, sizeof block);
+    if (key_len > sizeof block) {
+        if (SHA256(key, key_len, block) == NULL) return 0;
+    } else if (key_len > 0) {
+        memcpy(block, key, key_len);
+    }
+    int ok = 1;
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+    ok = ok && SHA256_Init(&prepared->inner) == 1 && SHA256_Update(&prepared->inner, pad, sizeof pad) == 1;
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+    ok = ok && SHA256_Init(&prepared->outer) == 1 && SHA256_Update(&prepared->outer, pad, sizeof pad) == 1;
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return ok;
+}
+
+/// HMAC-SHA256 of `data` under `prepared` (left untouched, so many threads may use it at once). 1 on success.
+static inline int wxauth_hmac_sha256(const wxauth_hmac_sha256_key *prepared, const unsigned char *data,
+                                     size_t data_len, unsigned char out[32]) {
+    SHA256_CTX ctx = prepared->inner;
+    unsigned char inner_hash[32];
+    int ok = SHA256_Update(&ctx, data, data_len) == 1 && SHA256_Final(inner_hash, &ctx) == 1;
+    ctx = prepared->outer;
+    ok = ok && SHA256_Update(&ctx, inner_hash, sizeof inner_hash) == 1 && SHA256_Final(out, &ctx) == 1;
+    OPENSSL_cleanse(&ctx, sizeof ctx);
+    OPENSSL_cleanse(inner_hash, sizeof inner_hash);
+    return ok;
+}
+
+/// A streaming HMAC-SHA256 context (EVP_MAC) keyed with `key`, for MACs over whole files; NULL on failure.
 static inline EVP_MAC_CTX *wxauth_hmac_sha256_keyed_new(const unsigned char *key, size_t key_len) {
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (mac == NULL) return NULL;
@@ -28,16 +73,6 @@ static inline EVP_MAC_CTX *wxauth_hmac_sha256_keyed_new(const unsigned char *key
     return ctx;
 }
 
-/// MAC of `data` under the prepared context `keyed` (left untouched). Returns 1 on success.
-static inline int wxauth_hmac_sha256_oneshot(const EVP_MAC_CTX *keyed, const unsigned char *data, size_t data_len,
-                                             unsigned char out[32]) {
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(keyed);
-    if (ctx == NULL) return 0;
-    size_t out_len = 0;
-    int ok = EVP_MAC_update(ctx, data, data_len) == 1 && EVP_MAC_final(ctx, out, &out_len, 32) == 1 && out_len == 32;
-    EVP_MAC_CTX_free(ctx);
-    return ok;
-}
 /// An AES-256-GCM context keyed with `key` (32 bytes) for sealing (`encrypt` = 1) or opening (0); NULL on failure.
 /// The key schedule happens once; each message then only sets its 12-byte IV.
 static inline EVP_CIPHER_CTX *wxauth_aes256gcm_new(const unsigned char key[32], int encrypt) {

@@ -116,6 +116,41 @@ public final class WXAuthClient: Sendable {
         return Int(count)
     }
 
+    // MARK: User data (the session_key stays in wxauthd)
+
+    /// Decrypts `encryptedData` (from `wx.getUserInfo` and friends) with the session's session_key; returns the
+    /// plaintext JSON. Refusals are `ServerError` DECRYPT_FAILED with a `reason`.
+    public func decrypt(token: String, encryptedData: String, iv: String) async throws -> String {
+        guard case .decrypted(let json) = try await expectOK(.decrypt(token: token, encryptedData: encryptedData, iv: iv)) else {
+            throw unexpected()
+        }
+        return json
+    }
+
+    /// Checks `signature == sha1(rawData + session_key)`; a mismatch throws SIGNATURE_MISMATCH.
+    public func verifySignature(token: String, rawData: String, signature: String) async throws {
+        guard case .signatureVerified = try await expectOK(.verifySignature(token: token, rawData: rawData, signature: signature)) else {
+            throw unexpected()
+        }
+    }
+
+    /// The user's phone number for a getPhoneNumber button `code`.
+    public func phoneNumber(token: String, code: String) async throws -> PhoneNumber {
+        guard case .phoneNumber(let phone) = try await expectOK(.phoneNumber(token: token, code: code)) else { throw unexpected() }
+        return phone
+    }
+
+    /// Whether WeChat still considers the session's stored session_key current.
+    public func checkSessionKey(token: String) async throws -> Bool {
+        guard case .sessionKeyChecked(let current) = try await expectOK(.checkSessionKey(token: token)) else { throw unexpected() }
+        return current
+    }
+
+    /// Asks WeChat for a new session_key and stores it in the session.
+    public func resetSessionKey(token: String) async throws {
+        guard case .sessionKeyReset = try await expectOK(.resetSessionKey(token: token)) else { throw unexpected() }
+    }
+
     public func close() async throws {
         try await channel.close()
     }

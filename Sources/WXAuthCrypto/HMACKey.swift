@@ -1,41 +1,39 @@
 import CLibCrypto
 
-/// An HMAC-SHA256 key prepared once: OpenSSL's algorithm fetch and key schedule happen in `init`; every MAC after
-/// that duplicates the keyed context, so the hot path does no fetch and no re-keying. Thread-safe: the prepared
-/// context is never mutated after `init`.
+/// An HMAC-SHA256 key prepared once: the inner and outer SHA-256 states (key XOR ipad, key XOR opad) are computed
+/// in `init`; every MAC copies them and hashes only the message, so the hot path does no algorithm fetch, no
+/// re-keying and no allocation. Thread-safe: the prepared states are never written after `init`.
 public final class HMACKey: Sendable {
     public static let tagSize = 32
 
-    // Only read (duplicated) after init, which OpenSSL allows from many threads at once.
-    private nonisolated(unsafe) let context: OpaquePointer
+    // Written once in init, then only read; zeroed and freed in deinit.
+    private nonisolated(unsafe) let prepared: UnsafeMutablePointer<wxauth_hmac_sha256_key>
 
     public init(key: [UInt8]) throws(CryptoError) {
-        let prepared = key.withUnsafeBufferPointer { buffer in
-            // HMAC accepts an empty key; give OpenSSL a valid pointer even then.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { fallback in
-                wxauth_hmac_sha256_keyed_new(buffer.baseAddress ?? UnsafePointer(fallback.baseAddress), buffer.count)
-            }
+        let prepared = UnsafeMutablePointer<wxauth_hmac_sha256_key>.allocate(capacity: 1)
+        let ok = key.withUnsafeBufferPointer { buffer in
+            wxauth_hmac_sha256_prepare(prepared, buffer.baseAddress, buffer.count)
         }
-        guard let prepared else { throw CryptoError(operation: "EVP_MAC_init(HMAC-SHA256)") }
-        self.context = prepared
+        guard ok == 1 else {
+            prepared.deallocate()
+            throw CryptoError(operation: "SHA256 (HMAC key preparation)")
+        }
+        self.prepared = prepared
     }
 
     deinit {
-        EVP_MAC_CTX_free(context)
+        OPENSSL_cleanse(prepared, MemoryLayout<wxauth_hmac_sha256_key>.size)
+        prepared.deallocate()
     }
 
     /// Writes the 32-byte MAC of `data` into `output` (which must hold at least 32 bytes).
     public func authenticate(_ data: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         precondition(output.count >= Self.tagSize, "HMAC-SHA256 output needs 32 bytes")
-        let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { fallback in
-            wxauth_hmac_sha256_oneshot(
-                context,
-                data.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(fallback.baseAddress),
-                data.count,
-                output.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            )
-        }
-        guard ok == 1 else { throw CryptoError(operation: "EVP_MAC_final(HMAC-SHA256)") }
+        let ok = wxauth_hmac_sha256(
+            prepared, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
+            output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        )
+        guard ok == 1 else { throw CryptoError(operation: "SHA256 (HMAC)") }
     }
 
     /// The full 32-byte MAC of `data`.

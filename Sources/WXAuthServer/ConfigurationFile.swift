@@ -11,6 +11,7 @@ public struct ConfigurationFile: Decodable, Sendable {
         var secret_env: String?
         var idle_timeout_seconds: Double?
         var absolute_lifetime_seconds: Double?
+        var decrypt_max_age_seconds: Double?
     }
 
     public struct Caller: Decodable, Sendable {
@@ -63,6 +64,7 @@ public struct ConfigurationFile: Decodable, Sendable {
     var data_dir: String?
     var journal_flush: String?
     var snapshot_interval_seconds: Double?
+    var decrypt_max_age_seconds: Double?
 
     public static func load(path: String) throws -> ConfigurationFile {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -104,7 +106,11 @@ public struct ConfigurationFile: Decodable, Sendable {
         if let cooldown = wechat?.breaker_cooldown_seconds {
             configuration.upstream.breakerCooldown = .milliseconds(Int64(cooldown * 1000))
         }
+        if let age = decrypt_max_age_seconds { configuration.userData.maxWatermarkAgeMilliseconds = Int64(age * 1000) }
         for app in apps ?? [] {
+            if let age = app.decrypt_max_age_seconds {
+                configuration.userData.maxWatermarkAgePerApp[app.app_id] = Int64(age * 1000)
+            }
             let secret = try Self.secret(inline: app.secret, env: app.secret_env, environment: environment,
                                          what: "app \(app.app_id)")
             configuration.apps.append(AppConfiguration(

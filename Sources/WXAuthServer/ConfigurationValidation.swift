@@ -27,6 +27,10 @@ extension ServerConfiguration {
         for app in apps where app.secret.isEmpty {
             throw ConfigurationError("app \(app.appID) has an empty secret")
         }
+        for age in [userData.maxWatermarkAgeMilliseconds].compactMap({ $0 }) + Array(userData.maxWatermarkAgePerApp.values)
+        where age <= 0 {
+            throw ConfigurationError("decrypt_max_age_seconds must be positive")
+        }
         for app in apps where app.idleTimeoutMilliseconds <= 0 || app.absoluteLifetimeMilliseconds <= 0 {
             throw ConfigurationError("app \(app.appID): idle timeout and absolute lifetime must be positive")
         }

@@ -167,7 +167,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func write(_ response: Response, requestID: UInt32, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 64)
+        var buffer = context.channel.allocator.buffer(capacity: 128)  // a VALIDATE answer is ~84 bytes
         FrameEncoder.writeResponse(response, requestID: requestID, into: &buffer)
         context.write(wrapOutboundOut(buffer), promise: nil)
     }

@@ -1,3 +1,4 @@
+import WXAuthCrypto
 import WXAuthProtocol
 import WXAuthSessions
 import WXAuthWeChat
@@ -14,6 +15,11 @@ extension ServerError {
         case .malformedSessionKey: self.init(.wechatUnavailable, "WeChat returned a malformed session_key", errcode: 0)
         case .cryptoFailure: self.init(.internalError, "internal error")
         }
+    }
+
+    /// The answer to user data DECRYPT refused (the message never echoes the data or the key).
+    init(_ error: UserDataError) {
+        self.init(.decryptFailed, error.message, reason: DecryptFailureReason(rawValue: error.reason.rawValue))
     }
 
     /// The answer a client gets when WeChat said no or could not be reached.

@@ -2,8 +2,9 @@ import Logging
 import WXAuthProtocol
 import WXAuthSessions
 
-/// Turns a decoded request into its response. Everything but LOGIN is answered synchronously on the calling
-/// event loop; LOGIN returns work to run asynchronously so it never holds back the requests behind it.
+/// Turns a decoded request into its response. Everything but the WeChat calls (LOGIN, PHONE_NUMBER,
+/// CHECK_SESSION_KEY, RESET_SESSION_KEY) is answered synchronously on the calling event loop; those return work to
+/// run asynchronously so they never hold back the requests behind them.
 final class RequestProcessor: Sendable {
     enum Outcome: Sendable {
         case immediate(Response)
@@ -13,13 +14,18 @@ final class RequestProcessor: Sendable {
     let store: SessionStore
     let callers: CallerRegistry
     private let login: LoginCoordinator
+    private let userData: UserDataCoordinator
     private let fingerprint: TokenFingerprint
     private let logger: Logger
 
-    init(store: SessionStore, callers: CallerRegistry, login: LoginCoordinator, fingerprint: TokenFingerprint, logger: Logger) {
+    init(
+        store: SessionStore, callers: CallerRegistry, login: LoginCoordinator, userData: UserDataCoordinator,
+        fingerprint: TokenFingerprint, logger: Logger
+    ) {
         self.store = store
         self.callers = callers
         self.login = login
+        self.userData = userData
         self.fingerprint = fingerprint
         self.logger = logger
     }
@@ -53,6 +59,16 @@ final class RequestProcessor: Sendable {
             } catch {
                 return .immediate(.error(ServerError(error)))
             }
+        case .decrypt(let token, let encryptedData, let iv):
+            return .immediate(userData.decrypt(token: token, encryptedData: encryptedData, iv: iv))
+        case .verifySignature(let token, let rawData, let signature):
+            return .immediate(userData.verifySignature(token: token, rawData: rawData, signature: signature))
+        case .phoneNumber(let token, let code):
+            return .deferred { [userData] in await userData.phoneNumber(token: token, code: code) }
+        case .checkSessionKey(let token):
+            return .deferred { [userData] in await userData.checkSessionKey(token: token) }
+        case .resetSessionKey(let token):
+            return .deferred { [userData] in await userData.resetSessionKey(token: token) }
         }
     }
 

@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var upstream = UpstreamPolicy()
     /// Where sessions survive restarts (`--data-dir`); nil keeps them in memory only. See docs/PERSISTENCE.md.
     public var persistence: PersistenceConfiguration?
+    /// DECRYPT's watermark age limits (`decrypt_max_age_seconds`, global or per app). Default: no limit.
+    public var userData = UserDataPolicy()
     /// `--dev`: loopback only, open, embedded simulator. Never set silently.
     public var isDevelopment = false
 

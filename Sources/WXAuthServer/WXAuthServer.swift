@@ -26,6 +26,7 @@ public final class WXAuthServer: Service {
         configuration: ServerConfiguration,
         keyring: ServerKeyring,
         exchanger: any CodeExchanging,
+        userDataAPI: (any WeChatUserDataCalling)? = nil,
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = OpenSSLRandom(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -44,9 +45,12 @@ public final class WXAuthServer: Service {
             exchanger: resilient, store: store, fingerprint: fingerprint, perApp: configuration.loginRatePerApp,
             perUser: configuration.loginRatePerUser, logger: logger
         )
+        let userData = UserDataCoordinator(
+            store: store, wechat: userDataAPI, policy: configuration.userData, fingerprint: fingerprint, logger: logger
+        )
         self.processor = RequestProcessor(
-            store: store, callers: try CallerRegistry(configuration.callers), login: login, fingerprint: fingerprint,
-            logger: logger
+            store: store, callers: try CallerRegistry(configuration.callers), login: login, userData: userData,
+            fingerprint: fingerprint, logger: logger
         )
         self.random = random
         self.group = group

@@ -40,20 +40,22 @@ struct SessionRecord: Sendable {
     }
 
     func computeMAC(id: TokenID, appID: String, key: HMACKey) throws(CryptoError) -> Tag128 {
-        var input = MACInput()
-        input.append(Self.domain)
-        input.append(id)
-        input.append(keyID)
-        input.appendField(appID)
-        input.appendField(openid)
-        input.append(UInt8(unionid == nil ? 0 : 1))
-        input.appendField(unionid ?? "")
-        input.append(sessionKey.first)
-        input.append(sessionKey.second)
-        input.append(createdAt)
-        input.append(lastSeenAt)
-        input.append(absoluteExpiresAt)
-        return try input.tag(key: key)
+        let capacity = Self.domain.count + 16 + 1 + MACInput.fieldSize(appID) + MACInput.fieldSize(openid) + 1
+            + MACInput.fieldSize(unionid ?? "") + 16 + 3 * 8
+        return try MACInput.tag(capacity: capacity, key: key) { input in
+            input.append(Self.domain)
+            input.append(id)
+            input.append(keyID)
+            input.appendField(appID)
+            input.appendField(openid)
+            input.append(UInt8(unionid == nil ? 0 : 1))
+            input.appendField(unionid ?? "")
+            input.append(sessionKey.first)
+            input.append(sessionKey.second)
+            input.append(createdAt)
+            input.append(lastSeenAt)
+            input.append(absoluteExpiresAt)
+        }
     }
 
     /// Recomputes `mac` under `key` (whose id becomes the record's `keyID`).

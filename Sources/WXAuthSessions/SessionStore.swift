@@ -239,7 +239,7 @@ public final class SessionStore: Sendable {
 
     // MARK: - Internals
 
-    private func authenticate(_ tokenString: String) throws(SessionError) -> SessionToken {
+    func authenticate(_ tokenString: String) throws(SessionError) -> SessionToken {
         guard let token = SessionToken.parse(tokenString, keyring: keyring) else {
             statistics.recordRejectedToken()
             throw .invalidToken
@@ -248,7 +248,7 @@ public final class SessionStore: Sendable {
     }
 
     /// Verifies a live record and its deadlines; removes it when it fails either. Returns its app.
-    private func checkLive(
+    func checkLive(
         _ record: SessionRecord, id: TokenID, now: Int64, in entries: inout [TokenID: SessionEntry]
     ) throws(SessionError) -> AppConfiguration {
         guard Int(record.appIndex) < apps.apps.count,
@@ -290,7 +290,7 @@ public final class SessionStore: Sendable {
         }
     }
 
-    private func seal(_ record: inout SessionRecord, id: TokenID, appID: String) throws(SessionError) {
+    func seal(_ record: inout SessionRecord, id: TokenID, appID: String) throws(SessionError) {
         do {
             try record.seal(id: id, appID: appID, keyID: keyring.primaryKeyID, key: keyring.primary)
         } catch {
@@ -351,7 +351,7 @@ public final class SessionStore: Sendable {
         }
     }
 
-    private func view(of record: SessionRecord, app: AppConfiguration) -> SessionView {
+    func view(of record: SessionRecord, app: AppConfiguration) -> SessionView {
         SessionView(
             appID: app.appID, openid: record.openid, unionid: record.unionid ?? "", createdAt: record.createdAt,
             expiresAt: record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds),

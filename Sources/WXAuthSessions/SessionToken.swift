@@ -68,10 +68,10 @@ public struct SessionToken: Hashable, Sendable {
     }
 
     static func tag(keyID: UInt8, id: TokenID, key: HMACKey) throws(CryptoError) -> Tag128 {
-        var input = MACInput()
-        input.append(domain)
-        input.append(keyID)
-        input.append(id)
-        return try input.tag(key: key)
+        try MACInput.tag(capacity: domain.count + 1 + 16, key: key) { input in
+            input.append(domain)
+            input.append(keyID)
+            input.append(id)
+        }
     }
 }

@@ -41,3 +41,13 @@ enum RandomIdentifiers {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension RandomIdentifiers {
+    /// An access token: 136 URL-safe characters, shaped like WeChat's.
+    static func accessToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let bytes = (0..<136).map { _ in alphabet.randomElement(using: &generator)! }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -35,6 +35,9 @@ struct SimulatorRouter: Sendable {
 
     func respond(to request: SimulatorHTTPRequest) -> SimulatorHTTPResponse {
         let (path, query) = Self.split(request.uri)
+        if let answer = self.respondUserData(to: request, path: path, query: query) {
+            return answer
+        }
         switch (request.method, path) {
         case (.GET, "/sns/jscode2session"):
             return self.jscode2session(query: query)
@@ -140,7 +143,11 @@ struct SimulatorRouter: Sendable {
             jscode2sessionCalls: stats.jscode2sessionCalls,
             codesMinted: stats.codesMinted,
             codesExchanged: stats.codesExchanged,
-            faultsServed: stats.faultsServed
+            faultsServed: stats.faultsServed,
+            stableTokenCalls: stats.stableTokenCalls,
+            phoneNumberCalls: stats.phoneNumberCalls,
+            checkSessionCalls: stats.checkSessionCalls,
+            resetSessionKeyCalls: stats.resetSessionKeyCalls
         )
     }
 

@@ -15,7 +15,7 @@ struct SimulatorState: Sendable {
         var remaining: Int
     }
 
-    private struct UserKey: Hashable, Sendable {
+    struct UserKey: Hashable, Sendable {
         var appID: String
         var user: String
     }
@@ -30,21 +30,34 @@ struct SimulatorState: Sendable {
     /// The longest code accepted from a caller (WeChat's are 32 characters).
     static let maximumCodeLength = 512
 
-    private var apps: [String: String]
-    private var users: [UserKey: WeChatSimulatedUser] = [:]
+    private(set) var apps: [String: String]
+    var users: [UserKey: WeChatSimulatedUser] = [:]
+    /// Users who have logged in at least once: each later login gets a new session_key, as at WeChat.
+    private var loggedIn: Set<UserKey> = []
+    /// Access tokens, phone codes and their counters (SimulatorState+UserData.swift).
+    var userData: SimulatorUserData
     private var openids: Set<String> = []
     private var codes: [String: IssuedCode] = [:]
     private var faults: [Fault] = []
     private let codeLifetime: Duration
     private let baselineLatency: Duration
     private(set) var latency: Duration
-    private(set) var stats = WeChatSimulatorStats()
+    private var baseStats = WeChatSimulatorStats()
+    var stats: WeChatSimulatorStats {
+        var stats = baseStats
+        stats.stableTokenCalls = userData.stableTokenCalls
+        stats.phoneNumberCalls = userData.phoneNumberCalls
+        stats.checkSessionCalls = userData.checkSessionCalls
+        stats.resetSessionKeyCalls = userData.resetSessionKeyCalls
+        return stats
+    }
 
     init(configuration: WeChatSimulatorConfiguration) {
         self.apps = configuration.apps
         self.codeLifetime = configuration.codeLifetime
         self.baselineLatency = configuration.latency
         self.latency = configuration.latency
+        self.userData = SimulatorUserData(accessTokenLifetime: configuration.accessTokenLifetime)
         for user in configuration.users {
             self.users[UserKey(appID: user.appID, user: user.user)] = user
             self.openids.insert(user.openid)
@@ -102,8 +115,8 @@ struct SimulatorState: Sendable {
             }
             issued = random
         }
-        self.stats.codesMinted += 1
-        if self.stats.codesMinted % 1024 == 0 {
+        self.baseStats.codesMinted += 1
+        if self.baseStats.codesMinted % 1024 == 0 {
             self.pruneExpiredCodes(now: now)
         }
         self.codes[issued] = IssuedCode(appID: appID, user: user, issuedAt: now, used: false)
@@ -119,10 +132,10 @@ struct SimulatorState: Sendable {
 
     /// Answers one jscode2session call and tells how long to wait before sending the answer.
     mutating func exchange(parameters: [String: String], now: ContinuousClock.Instant) -> (reply: Reply, delay: Duration) {
-        self.stats.jscode2sessionCalls += 1
+        self.baseStats.jscode2sessionCalls += 1
         var delay = self.latency
         if let fault = self.takeFault() {
-            self.stats.faultsServed += 1
+            self.baseStats.faultsServed += 1
             delay += fault.hang
             if let errcode = fault.errcode {
                 return (.error(errcode: errcode, errmsg: fault.errmsg ?? Self.errmsg(for: errcode)), delay)
@@ -130,7 +143,7 @@ struct SimulatorState: Sendable {
         }
         let reply = self.validateAndConsume(parameters: parameters, now: now)
         if case .identity = reply {
-            self.stats.codesExchanged += 1
+            self.baseStats.codesExchanged += 1
         }
         return (reply, delay)
     }
@@ -145,9 +158,16 @@ struct SimulatorState: Sendable {
         guard var issued = self.codes[code], issued.appID == appID else { return Self.error(40029) }
         guard now - issued.issuedAt <= self.codeLifetime else { return Self.error(40029) }
         guard !issued.used else { return Self.error(40163) }
-        guard let user = self.users[UserKey(appID: appID, user: issued.user)] else { return Self.error(40029) }
+        let key = UserKey(appID: appID, user: issued.user)
+        guard var user = self.users[key] else { return Self.error(40029) }
         issued.used = true
         self.codes[code] = issued
+        // WeChat keeps one current session_key per user; a fresh login replaces it (the first one keeps the key
+        // the user was created with, so fixtures stay exact).
+        if !self.loggedIn.insert(key).inserted {
+            user.sessionKey = RandomIdentifiers.sessionKey()
+            self.users[key] = user
+        }
         return .identity(user)
     }
 
@@ -201,6 +221,12 @@ struct SimulatorState: Sendable {
         case 41004: return "appsecret missing"
         case 41008: return "missing code"
         case 45011: return "api minute-quota reach limit mm/hh"
+        case 40001: return "invalid credential, access_token is invalid or not latest"
+        case 40003: return "invalid openid"
+        case 41001: return "access_token missing"
+        case 42001: return "access_token expired"
+        case 47001: return "data format error"
+        case 87009: return "invalid signature"
         default: return "simulated error"
         }
     }

@@ -45,12 +45,20 @@ enum SimulatorWire {
         var codesMinted: Int
         var codesExchanged: Int
         var faultsServed: Int
+        var stableTokenCalls: Int
+        var phoneNumberCalls: Int
+        var checkSessionCalls: Int
+        var resetSessionKeyCalls: Int
 
         enum CodingKeys: String, CodingKey {
             case jscode2sessionCalls = "jscode2session_calls"
             case codesMinted = "codes_minted"
             case codesExchanged = "codes_exchanged"
             case faultsServed = "faults_served"
+            case stableTokenCalls = "stable_token_calls"
+            case phoneNumberCalls = "phone_number_calls"
+            case checkSessionCalls = "checksession_calls"
+            case resetSessionKeyCalls = "resetusersessionkey_calls"
         }
     }
 

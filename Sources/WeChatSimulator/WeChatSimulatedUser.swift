@@ -30,6 +30,14 @@ public struct WeChatSimulatorStats: Sendable, Hashable {
     public var codesExchanged: Int
     /// jscode2session calls that served an injected fault (error or hang).
     public var faultsServed: Int
+    /// POSTs of `/cgi-bin/stable_token` (access-token fetches).
+    public var stableTokenCalls: Int = 0
+    /// Calls of `/wxa/business/getuserphonenumber`.
+    public var phoneNumberCalls: Int = 0
+    /// Calls of `/wxa/checksession`.
+    public var checkSessionCalls: Int = 0
+    /// Calls of `/wxa/resetusersessionkey`.
+    public var resetSessionKeyCalls: Int = 0
 
     public init(jscode2sessionCalls: Int = 0, codesMinted: Int = 0, codesExchanged: Int = 0, faultsServed: Int = 0) {
         self.jscode2sessionCalls = jscode2sessionCalls

@@ -191,6 +191,31 @@ public final class WeChatSimulator: Sendable {
         self.store.withState { $0.resetFaults() }
     }
 
+    /// What `wx.getUserInfo` would hand the mini program: `data` plus a watermark (`watermarkAppID`, default the
+    /// app; `timestamp`, default now) encrypted with the user's current session_key; rawData and its signature.
+    /// - Throws: `.unknownApp`, `.invalidArgument` (data not JSON).
+    public func encryptUserData(
+        appID: String, user: String, data: [String: any Sendable], watermarkAppID: String? = nil, timestamp: Int64? = nil
+    ) throws(WeChatSimulatorError) -> WeChatEncryptedUserData {
+        try self.store.withState { (state: inout SimulatorState) throws(WeChatSimulatorError) in
+            try state.encryptUserData(appID: appID, user: user, data: data, watermarkAppID: watermarkAppID, timestamp: timestamp)
+        }
+    }
+
+    /// Issues a single-use getPhoneNumber code (valid 5 minutes) that getuserphonenumber answers with `phone`
+    /// ("+86 13800138000", "13800138000", "+1 4155550100").
+    public func mintPhoneCode(appID: String, user: String, phone: String) throws(WeChatSimulatorError) -> String {
+        let now = ContinuousClock.now
+        return try self.store.withState { (state: inout SimulatorState) throws(WeChatSimulatorError) in
+            try state.mintPhoneCode(appID: appID, user: user, phone: phone, now: now)
+        }
+    }
+
+    /// Makes every access token issued so far stale: using one answers 40001; stable_token issues new ones.
+    public func expireAccessTokens() {
+        self.store.withState { $0.expireAccessTokens() }
+    }
+
     /// What the simulator has served so far.
     public var stats: WeChatSimulatorStats {
         self.store.withState { $0.stats }

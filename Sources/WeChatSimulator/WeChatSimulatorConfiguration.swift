@@ -20,6 +20,8 @@ public struct WeChatSimulatorConfiguration: Sendable {
     public var latency: Duration
     /// Larger request bodies get HTTP 413. Default 64 KiB.
     public var maximumRequestBodyBytes: Int
+    /// How long an access token from `stable_token` lives. Default 7200 s, like WeChat.
+    public var accessTokenLifetime: Duration = .seconds(7200)
 
     /// - Parameters:
     ///   - apps: appid -> secret.

@@ -89,11 +89,50 @@ struct Demo: AsyncParsableCommand {
             let reused = try await step("10. LOGIN with the used code", {
                 await rejection { _ = try await client.login(appID: simulator.appID, code: code) }
             }, describe: { $0 })
+            // Step 6 of the tutorial: user data, decrypted inside wxauthd (the session_key never leaves it).
+            let first = try await step("11. LOGIN (fresh code)", {
+                let fresh = try await SimulatorControl.mintCode(simulatorURL: simulator.sim, appID: simulator.appID, user: user)
+                return try await client.login(appID: simulator.appID, code: fresh)
+            }, describe: { "token \($0.token.prefix(6))..." })
+            let second = try await step("12. LOGIN again (new session_key)", {
+                let fresh = try await SimulatorControl.mintCode(simulatorURL: simulator.sim, appID: simulator.appID, user: user)
+                return try await client.login(appID: simulator.appID, code: fresh)
+            }, describe: { "token \($0.token.prefix(6))..., WeChat replaced the user's session_key" })
+            let info = try await step("13. wx.getUserInfo (simulator)", {
+                try await SimulatorControl.encryptUserData(
+                    simulatorURL: simulator.sim, appID: simulator.appID, user: user,
+                    data: ["nickName": user, "gender": 1, "city": "Guangzhou", "country": "CN"])
+            }, describe: { "encryptedData \($0["encryptedData"]?.count ?? 0) chars, AES-128-CBC" })
+            let decrypted = try await step("14. DECRYPT user info", {
+                try await client.decrypt(token: second.token, encryptedData: info["encryptedData"] ?? "", iv: info["iv"] ?? "")
+            }, describe: { $0.count > 60 ? String($0.prefix(60)) + "..." : $0 })
+            let signature = try await step("15. VERIFY_SIGNATURE rawData", {
+                do {
+                    try await client.verifySignature(
+                        token: second.token, rawData: info["rawData"] ?? "", signature: info["signature"] ?? "")
+                    return "signature valid"
+                } catch let error as ServerError {
+                    return "refused: \(error.status.name)"
+                }
+            }, describe: { $0 })
+            let stale = try await step("16. DECRYPT with the older session", {
+                await rejection {
+                    _ = try await client.decrypt(token: first.token, encryptedData: info["encryptedData"] ?? "", iv: info["iv"] ?? "")
+                }
+            }, describe: { $0 })
+            let phone = try await step("17. PHONE_NUMBER (access token)", {
+                let phoneCode = try await SimulatorControl.phoneCode(
+                    simulatorURL: simulator.sim, appID: simulator.appID, user: user, phone: "+86 13800138000")
+                return try await client.phoneNumber(token: second.token, code: phoneCode)
+            }, describe: { "phone \($0.phoneNumber), country code \($0.countryCode)" })
+            let current = try await step("18. CHECK_SESSION_KEY", { try await client.checkSessionKey(token: second.token) },
+                                         describe: { $0 ? "session_key current at WeChat" : "session_key STALE" })
             if options.json {
                 Output.emit(steps.map { ($0.0, ["ms": $0.1, "result": $0.2] as [String: Any]) }, json: true)
             }
             guard oldResult.hasPrefix("rejected"), newResult.hasPrefix("rejected"), reused.hasPrefix("rejected"),
-                  retried.token == login.token
+                  retried.token == login.token, decrypted.contains("watermark"), signature == "signature valid",
+                  stale.hasPrefix("rejected"), phone.purePhoneNumber == "13800138000", current
             else {
                 throw ExitCode(70)
             }

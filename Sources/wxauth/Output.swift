@@ -54,6 +54,7 @@ enum Output {
             if let server = error as? ServerError {
                 fields.append(("retryable", server.isRetryable))
                 if server.errcode != 0 { fields.append(("errcode", Int(server.errcode))) }
+                if server.status == .decryptFailed { fields.append(("reason", server.reason.name)) }
                 if server.status == .rateLimited { fields.append(("retry_after_ms", Int(server.retryAfterMilliseconds))) }
             }
             emit(fields, json: true)
@@ -70,6 +71,8 @@ enum Output {
         case .tokenExpired: 11
         case .tokenRevoked: 12
         case .unknownApp: 13
+        case .decryptFailed: 14
+        case .signatureMismatch: 15
         case .wechatRejected: 20
         case .wechatUnavailable: 21
         case .rateLimited: 30

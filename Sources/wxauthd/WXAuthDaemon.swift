@@ -193,9 +193,13 @@ struct WXAuthDaemon: AsyncParsableCommand {
             baseURL: baseURL, httpClient: httpClient, timeout: .milliseconds(Int64(timeoutSeconds * 1000)),
             logger: Logger(label: "wxauthd.wechat")
         )
+        let userDataAPI = WeChatUserDataClient(
+            baseURL: baseURL, httpClient: httpClient, timeout: .milliseconds(Int64(timeoutSeconds * 1000)),
+            logger: Logger(label: "wxauthd.wechat")
+        )
         let simulatorURL = simulator?.baseURL
         let server = try WXAuthServer(
-            configuration: configuration, keyring: keyring!, exchanger: exchanger, logger: logger,
+            configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI, logger: logger,
             onListening: { address in
                 ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
             }

@@ -25,7 +25,7 @@ struct RESPTests {
     @Test func partialRepliesConsumeNothing() throws {
         let whole = "$11\r\nhello world\r\n"
         for cut in 0..<whole.utf8.count {
-            var buffer = ByteBuffer(string: String(whole.prefix(cut)))
+            var buffer = ByteBuffer(bytes: Array(whole.utf8.prefix(cut)))
             #expect(try RESP.readReply(from: &buffer) == nil)
             #expect(buffer.readableBytes == cut)
         }

@@ -24,6 +24,13 @@ let allRequests: [Request] = [
     .revoke(token: "x"),
     .revokeUser(appID: "wx1234567890abcdef", openid: "oQz5o5Mxd3oyEXAMPLEopenid01"),
     .revokeUser(appID: "a", openid: String(repeating: "o", count: 128)),
+    .decrypt(token: token44, encryptedData: "CiyLU1Aw+/==", iv: "r7BXXKkLb8qrSNn05n0qiA=="),
+    .decrypt(token: token44, encryptedData: String(repeating: "e", count: 60_000), iv: String(repeating: "i", count: 64)),
+    .verifySignature(token: token44, rawData: "{\"nickName\":\"用户\"}", signature: String(repeating: "a", count: 40)),
+    .verifySignature(token: token44, rawData: "", signature: String(repeating: "s", count: 128)),
+    .phoneNumber(token: token44, code: String(repeating: "p", count: 256)),
+    .checkSessionKey(token: token44),
+    .resetSessionKey(token: "x"),
 ]
 
 /// An error of every non-OK status, each with every field its status carries set to something non-zero.
@@ -34,6 +41,7 @@ let allErrors: [ServerError] = Status.all.filter { $0 != .ok }.map { status in
     case .wechatRejected: ServerError(status, "code been used", errcode: 40163)
     case .wechatUnavailable: ServerError(status, "system error", errcode: -1)
     case .rateLimited: ServerError(status, "quota", errcode: 45011, retryAfterMilliseconds: 60_000)
+    case .decryptFailed: ServerError(status, "log in again", reason: .badPaddingOrKey)
     default: ServerError(status, "\(status.name) message ✓")
     }
 }
@@ -53,6 +61,13 @@ let allResponses: [(Opcode, Response)] = [
     (.revoke, .revoked),
     (.revokeUser, .userRevoked(count: 0)),
     (.revokeUser, .userRevoked(count: .max)),
+    (.decrypt, .decrypted(json: "{\"watermark\":{\"appid\":\"wx1\",\"timestamp\":1}}")),
+    (.verifySignature, .signatureVerified),
+    (.phoneNumber, .phoneNumber(PhoneNumber(phoneNumber: "+1 4155550100", purePhoneNumber: "4155550100", countryCode: "1"))),
+    (.checkSessionKey, .sessionKeyChecked(current: true)),
+    (.checkSessionKey, .sessionKeyChecked(current: false)),
+    (.resetSessionKey, .sessionKeyReset),
+    (.decrypt, .error(ServerError(.decryptFailed, "unknown reason", reason: DecryptFailureReason(rawValue: 200)))),
 ] + allErrors.map { (Opcode.login, Response.error($0)) }
 
 @Suite("Request and Response round trips")
@@ -128,6 +143,7 @@ struct CodecRoundTripTests {
             "FRAME_TOO_LARGE": false, "INVALID_TOKEN": false, "TOKEN_EXPIRED": false, "TOKEN_REVOKED": false,
             "UNKNOWN_APP": false, "WECHAT_REJECTED": false, "WECHAT_UNAVAILABLE": true, "RATE_LIMITED": true,
             "SERVER_FULL": true, "NOT_AUTHORIZED": false, "SHUTTING_DOWN": true, "INTERNAL_ERROR": true,
+            "DECRYPT_FAILED": false, "SIGNATURE_MISMATCH": false,
         ]
         #expect(table.count == Status.all.count - 1)
         for (name, retryable) in table {
@@ -170,6 +186,13 @@ struct CodecRoundTripTests {
             ("trailing byte on revoke_user", .revokeUser, { $0.writeWireString("a"); $0.writeWireString("o"); $0.writeInteger(UInt8(0)) }),
             ("invalid UTF-8 app_id", .login, { $0.writeInteger(UInt16(1)); $0.writeInteger(UInt8(0xFF)); $0.writeWireString("c") }),
             ("truncated length", .validate, { $0.writeInteger(UInt8(0)) }),
+            ("iv 65", .decrypt, { $0.writeWireString("t"); $0.writeWireString("d"); $0.writeWireString(s(65)) }),
+            ("encrypted_data 0", .decrypt, { $0.writeWireString("t"); $0.writeWireString(""); $0.writeWireString("i") }),
+            ("signature 129", .verifySignature, { $0.writeWireString("t"); $0.writeWireString(""); $0.writeWireString(s(129)) }),
+            ("signature 0", .verifySignature, { $0.writeWireString("t"); $0.writeWireString("r"); $0.writeWireString("") }),
+            ("phone code 257", .phoneNumber, { $0.writeWireString("t"); $0.writeWireString(s(257)) }),
+            ("token 129 check", .checkSessionKey, { $0.writeWireString(s(129)) }),
+            ("trailing byte on reset", .resetSessionKey, { $0.writeWireString("t"); $0.writeInteger(UInt8(0)) }),
         ]
         for (name, opcode, body) in overLimit {
             #expect(isMalformed(decode(opcode, body)), "\(name)")
@@ -179,6 +202,8 @@ struct CodecRoundTripTests {
             ("token 128", .validate, { $0.writeWireString(s(128)) }),
             ("openid 128", .revokeUser, { $0.writeWireString(s(64)); $0.writeWireString(s(128)) }),
             ("caller_id 64, proof 32", .auth, { $0.writeWireString(s(64)); $0.writeWireBytes([UInt8](repeating: 1, count: 32)) }),
+            ("iv 64", .decrypt, { $0.writeWireString("t"); $0.writeWireString(s(60_000)); $0.writeWireString(s(64)) }),
+            ("phone code 256", .phoneNumber, { $0.writeWireString("t"); $0.writeWireString(s(256)) }),
         ]
         for (name, opcode, body) in atLimit {
             #expect(throws: Never.self, "\(name)") { try decode(opcode, body).get() }

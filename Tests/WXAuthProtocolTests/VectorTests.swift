@@ -23,6 +23,10 @@ struct VectorTests {
             #expect(Status(name: name)?.rawValue == value, "status \(name)")
             #expect(Status(rawValue: value).name == name)
         }
+        #expect(vectors.decryptFailureReasons.count == DecryptFailureReason.all.count)
+        for (name, value) in vectors.decryptFailureReasons {
+            #expect(DecryptFailureReason(name: name)?.rawValue == value, "reason \(name)")
+        }
     }
 
     @Test("the vectors cover every request opcode and every status")

@@ -10,9 +10,11 @@ struct VectorFile: Decodable {
     var requests: [MessageVector]
     var responses: [MessageVector]
     var invalid: [InvalidVector]
+    var decryptFailureReasons: [String: UInt8]
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol_version", opcodes, statuses, requests, responses, invalid
+        case decryptFailureReasons = "decrypt_failure_reasons"
     }
 
     static var url: URL {
@@ -81,11 +83,23 @@ struct DecodedMessage: Decodable {
     var supported: UInt8?
     var errcode: Int32?
     var retryAfterMilliseconds: UInt32?
+    var encryptedData: String?
+    var iv: String?
+    var rawData: String?
+    var signature: String?
+    var data: String?
+    var phoneNumber: String?
+    var purePhoneNumber: String?
+    var countryCode: String?
+    var current: Bool?
+    var reason: String?
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id", op, status, callerID = "caller_id", proofHex = "proof_hex", appID = "app_id"
         case code, token, openid, flags, nonceHex = "nonce_hex", maxFrame = "max_frame", serverTime = "server_time"
         case permissions, session, revoked, message, supported, errcode, retryAfterMilliseconds = "retry_after_ms"
+        case encryptedData = "encrypted_data", iv, rawData = "raw_data", signature, data, phoneNumber = "phone_number"
+        case purePhoneNumber = "pure_phone_number", countryCode = "country_code", current, reason
     }
 
     struct MissingField: Error, CustomStringConvertible {
@@ -112,6 +126,15 @@ struct DecodedMessage: Decodable {
         case .refresh: return .refresh(token: try require(token, "token"))
         case .revoke: return .revoke(token: try require(token, "token"))
         case .revokeUser: return .revokeUser(appID: try require(appID, "app_id"), openid: try require(openid, "openid"))
+        case .decrypt:
+            return .decrypt(token: try require(token, "token"), encryptedData: try require(encryptedData, "encrypted_data"),
+                            iv: try require(iv, "iv"))
+        case .verifySignature:
+            return .verifySignature(token: try require(token, "token"), rawData: try require(rawData, "raw_data"),
+                                    signature: try require(signature, "signature"))
+        case .phoneNumber: return .phoneNumber(token: try require(token, "token"), code: try require(code, "code"))
+        case .checkSessionKey: return .checkSessionKey(token: try require(token, "token"))
+        case .resetSessionKey: return .resetSessionKey(token: try require(token, "token"))
         default: throw MissingField(field: "a request op (\(op))")
         }
     }
@@ -124,7 +147,9 @@ struct DecodedMessage: Decodable {
             return .error(ServerError(
                 status, try require(message, "message"), errcode: errcode ?? 0,
                 retryAfterMilliseconds: retryAfterMilliseconds ?? 0, maxFrame: maxFrame ?? 0,
-                supportedVersion: supported ?? 0
+                supportedVersion: supported ?? 0,
+                reason: try reason.map { try require(DecryptFailureReason(name: $0), "a known reason") }
+                    ?? DecryptFailureReason(rawValue: 0)
             ))
         }
         switch try opcode {
@@ -140,6 +165,15 @@ struct DecodedMessage: Decodable {
         case .refresh: return .refreshed(token: try require(token, "token"), session: try require(session, "session").view)
         case .revoke: return .revoked
         case .revokeUser: return .userRevoked(count: try require(revoked, "revoked"))
+        case .decrypt: return .decrypted(json: try require(data, "data"))
+        case .verifySignature: return .signatureVerified
+        case .phoneNumber:
+            return .phoneNumber(PhoneNumber(
+                phoneNumber: try require(phoneNumber, "phone_number"),
+                purePhoneNumber: try require(purePhoneNumber, "pure_phone_number"),
+                countryCode: try require(countryCode, "country_code")))
+        case .checkSessionKey: return .sessionKeyChecked(current: try require(current, "current"))
+        case .resetSessionKey: return .sessionKeyReset
         default: throw MissingField(field: "a response op (\(op))")
         }
     }

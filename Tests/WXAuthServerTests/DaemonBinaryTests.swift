@@ -98,6 +98,10 @@ struct DaemonBinaryTests {
             #expect(demo.stdout.contains(step))
         }
         #expect(demo.stdout.components(separatedBy: "rejected: TOKEN_REVOKED").count == 3)
+        for step in ["DECRYPT user info", "signature valid", "rejected: DECRYPT_FAILED", "phone 13800138000",
+                     "session_key current at WeChat"] {
+            #expect(demo.stdout.contains(step), "demo lacks \(step)")
+        }
 
         daemon.terminate()  // SIGTERM
         daemon.waitUntilExit()

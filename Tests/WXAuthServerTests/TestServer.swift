@@ -62,6 +62,8 @@ struct TestServer {
             configuration: configuration,
             keyring: try ServerKeyring.ephemeral(),
             exchanger: WeChatAPIClient(baseURL: simulator.baseURL, httpClient: httpClient, timeout: wechatTimeout, logger: logger),
+            userDataAPI: WeChatUserDataClient(
+                baseURL: simulator.baseURL, httpClient: httpClient, timeout: wechatTimeout, logger: logger),
             clock: clock,
             random: random,
             logger: logger,

@@ -21,6 +21,10 @@ export function resultValue(op, result) {
     case Op.VALIDATE: return result.session;
     case Op.REVOKE: return undefined;
     case Op.REVOKE_USER: return result.revoked;
+    case Op.DECRYPT: return result.data;
+    case Op.VERIFY_SIGNATURE:
+    case Op.RESET_SESSION_KEY: return undefined;
+    case Op.CHECK_SESSION_KEY: return result.current;
     default: return result; // LOGIN, REFRESH: { token, session }
   }
 }
@@ -299,6 +303,20 @@ export class WxAuthClient {
   refresh(token, opts) { return this.request({ op: 'REFRESH', token }, opts); }
   revoke(token, opts) { return this.request({ op: 'REVOKE', token }, opts); }
   revokeUser(appId, openid, opts) { return this.request({ op: 'REVOKE_USER', appId, openid }, opts); }
+
+  // User data: the session_key stays in wxauthd.
+  /** The plaintext JSON of encryptedData (rejects with DecryptFailedError carrying a `reason`). */
+  decrypt(token, encryptedData, iv, opts) { return this.request({ op: 'DECRYPT', token, encryptedData, iv }, opts); }
+  /** Resolves when signature == sha1(rawData + session_key); rejects with SignatureMismatchError otherwise. */
+  verifySignature(token, rawData, signature, opts) {
+    return this.request({ op: 'VERIFY_SIGNATURE', token, rawData, signature }, opts);
+  }
+  /** { phoneNumber, purePhoneNumber, countryCode } for a getPhoneNumber button code (single use). */
+  phoneNumber(token, code, opts) { return this.request({ op: 'PHONE_NUMBER', token, code }, opts); }
+  /** Whether WeChat still considers the session's stored session_key current. */
+  checkSessionKey(token, opts) { return this.request({ op: 'CHECK_SESSION_KEY', token }, opts); }
+  /** WeChat issues a new session_key; wxauthd stores it in the session (never returned). */
+  resetSessionKey(token, opts) { return this.request({ op: 'RESET_SESSION_KEY', token }, opts); }
 
   close() {
     this.closed = true;

@@ -29,6 +29,11 @@ export const Op = Object.freeze({
   REFRESH: 0x12,
   REVOKE: 0x13,
   REVOKE_USER: 0x14,
+  DECRYPT: 0x20,
+  VERIFY_SIGNATURE: 0x21,
+  PHONE_NUMBER: 0x22,
+  CHECK_SESSION_KEY: 0x23,
+  RESET_SESSION_KEY: 0x24,
 });
 
 export const Status = Object.freeze({
@@ -41,6 +46,8 @@ export const Status = Object.freeze({
   TOKEN_EXPIRED: 0x11,
   TOKEN_REVOKED: 0x12,
   UNKNOWN_APP: 0x13,
+  DECRYPT_FAILED: 0x14,
+  SIGNATURE_MISMATCH: 0x15,
   WECHAT_REJECTED: 0x20,
   WECHAT_UNAVAILABLE: 0x21,
   RATE_LIMITED: 0x30,
@@ -52,12 +59,23 @@ export const Status = Object.freeze({
 
 export const Permission = Object.freeze({
   PING: 1, LOGIN: 2, VALIDATE: 4, REFRESH: 8, REVOKE: 16, REVOKE_USER: 32,
+  DECRYPT: 64, VERIFY_SIGNATURE: 128, PHONE_NUMBER: 256, CHECK_SESSION_KEY: 512, RESET_SESSION_KEY: 1024,
 });
-export const ALL_PERMISSIONS = 63;
+export const ALL_PERMISSIONS = 2047;
+
+/** DECRYPT_FAILED's reason byte (PROTOCOL.md); unknown reasons decode as `reason_<n>`. */
+export const DecryptReason = Object.freeze({
+  bad_base64: 1, bad_key_length: 2, bad_iv_length: 3, bad_padding_or_key: 4, appid_mismatch: 5, stale_watermark: 6,
+});
+const REASON_NAMES = new Map(Object.entries(DecryptReason).map(([k, v]) => [v, k]));
+export function reasonName(reason) {
+  return REASON_NAMES.get(reason) ?? `reason_${reason}`;
+}
 
 /** Byte-length limits of request fields (UTF-8 bytes, not characters). */
 export const LIMITS = Object.freeze({
   appId: [1, 64], code: [1, 256], token: [1, 128], openid: [1, 128], callerId: [1, 64],
+  encryptedData: [1, 60000], iv: [1, 64], rawData: [0, 60000], signature: [1, 128],
 });
 
 const OP_NAMES = new Map(Object.entries(Op).map(([k, v]) => [v, k]));
@@ -157,6 +175,13 @@ export function encodeRequestBody(request) {
     case Op.REFRESH:
     case Op.REVOKE: return str(request.token, 'token');
     case Op.REVOKE_USER: return Buffer.concat([str(request.appId, 'appId'), str(request.openid, 'openid')]);
+    case Op.DECRYPT:
+      return Buffer.concat([str(request.token, 'token'), str(request.encryptedData, 'encryptedData'), str(request.iv, 'iv')]);
+    case Op.VERIFY_SIGNATURE:
+      return Buffer.concat([str(request.token, 'token'), str(request.rawData, 'rawData'), str(request.signature, 'signature')]);
+    case Op.PHONE_NUMBER: return Buffer.concat([str(request.token, 'token'), str(request.code, 'code')]);
+    case Op.CHECK_SESSION_KEY:
+    case Op.RESET_SESSION_KEY: return str(request.token, 'token');
     default: throw new TypeError(`no request body for op ${request.op}`);
   }
 }
@@ -181,6 +206,11 @@ export function encodeOkBody(op, result) {
     case Op.VALIDATE: return sessionBytes(result.session);
     case Op.REVOKE: return Buffer.alloc(0);
     case Op.REVOKE_USER: return u32(result.revoked);
+    case Op.DECRYPT: return str(result.data);
+    case Op.VERIFY_SIGNATURE:
+    case Op.RESET_SESSION_KEY: return Buffer.alloc(0);
+    case Op.PHONE_NUMBER: return Buffer.concat([str(result.phoneNumber), str(result.purePhoneNumber), str(result.countryCode)]);
+    case Op.CHECK_SESSION_KEY: return u8(result.current ? 1 : 0);
     default: throw new TypeError(`no OK body for op ${op}`);
   }
 }
@@ -194,6 +224,10 @@ export function encodeErrorBody(status, e) {
     case Status.WECHAT_REJECTED:
     case Status.WECHAT_UNAVAILABLE: return Buffer.concat([i32(e.errcode ?? 0), message]);
     case Status.RATE_LIMITED: return Buffer.concat([u32(e.retryAfterMs ?? 0), i32(e.errcode ?? 0), message]);
+    case Status.DECRYPT_FAILED: {
+      const reason = typeof e.reason === 'string' ? DecryptReason[e.reason] ?? Number(e.reason.replace('reason_', '')) : e.reason ?? 0;
+      return Buffer.concat([u8(reason), message]);
+    }
     default:
       if (STATUS_NAMES.has(status)) return message;
       return Buffer.from(e.body ?? message);
@@ -339,6 +373,17 @@ export function decodeRequest(data, maxFrame = DEFAULT_MAX_FRAME) {
     case Op.REFRESH:
     case Op.REVOKE: fields = { token: r.string('token', LIMITS.token) }; break;
     case Op.REVOKE_USER: fields = { appId: r.string('appId', LIMITS.appId), openid: r.string('openid', LIMITS.openid) }; break;
+    case Op.DECRYPT:
+      fields = { token: r.string('token', LIMITS.token), encryptedData: r.string('encryptedData', LIMITS.encryptedData),
+        iv: r.string('iv', LIMITS.iv) };
+      break;
+    case Op.VERIFY_SIGNATURE:
+      fields = { token: r.string('token', LIMITS.token), rawData: r.string('rawData', LIMITS.rawData),
+        signature: r.string('signature', LIMITS.signature) };
+      break;
+    case Op.PHONE_NUMBER: fields = { token: r.string('token', LIMITS.token), code: r.string('code', LIMITS.code) }; break;
+    case Op.CHECK_SESSION_KEY:
+    case Op.RESET_SESSION_KEY: fields = { token: r.string('token', LIMITS.token) }; break;
     default: throw new UnknownOpcodeError(`unknown opcode 0x${frame.kind.toString(16).padStart(2, '0')}`, frame.kind);
   }
   r.end();
@@ -370,6 +415,16 @@ function readOkBody(op, r) {
     case Op.VALIDATE: return { session: readSession(r) };
     case Op.REVOKE: return {};
     case Op.REVOKE_USER: return { revoked: r.u32('revoked') };
+    case Op.DECRYPT: return { data: r.string('data') };
+    case Op.VERIFY_SIGNATURE:
+    case Op.RESET_SESSION_KEY: return {};
+    case Op.PHONE_NUMBER:
+      return { phoneNumber: r.string('phoneNumber'), purePhoneNumber: r.string('purePhoneNumber'), countryCode: r.string('countryCode') };
+    case Op.CHECK_SESSION_KEY: {
+      const current = r.u8('current');
+      if (current > 1) throw new MalformedError(`current: ${current} is not 0 or 1`);
+      return { current: current === 1 };
+    }
     default: throw new MalformedError(`no OK body is defined for opcode 0x${op.toString(16)}`);
   }
 }
@@ -399,7 +454,7 @@ export function decodeErrorBody(status, body) {
   else if (status === Status.RATE_LIMITED) {
     out.retryAfterMs = r.u32('retryAfterMs');
     out.errcode = r.i32('errcode');
-  }
+  } else if (status === Status.DECRYPT_FAILED) out.reason = reasonName(r.u8('reason'));
   out.message = r.string('message');
   r.end();
   return out;

@@ -160,6 +160,28 @@ export class UnknownAppError extends ServerError {
   static statusName = 'UNKNOWN_APP';
 }
 
+/**
+ * DECRYPT refused the data. `reason`: bad_base64, bad_key_length, bad_iv_length, bad_padding_or_key (the
+ * session_key changed or the data was altered: log in again and fetch the data again), appid_mismatch,
+ * stale_watermark.
+ */
+export class DecryptFailedError extends ServerError {
+  static status = 0x14;
+  static statusName = 'DECRYPT_FAILED';
+  constructor(reason, message, opts) {
+    super(message, opts);
+    this.message = `DECRYPT_FAILED (${reason}): ${message}`;
+    this.reason = reason;
+    this.detail = message;
+  }
+}
+
+/** VERIFY_SIGNATURE: the signature is not sha1(rawData + session_key). */
+export class SignatureMismatchError extends ServerError {
+  static status = 0x15;
+  static statusName = 'SIGNATURE_MISMATCH';
+}
+
 /** WeChat refused the code (40029 invalid, 40163 used, 40226 risky user): get a new code with wx.login. */
 export class WeChatRejectedError extends ServerError {
   static status = 0x20;
@@ -238,7 +260,8 @@ export class UnknownStatusError extends ServerError {
 export const ERROR_CLASSES = new Map(
   [
     MalformedRequestError, UnsupportedVersionStatusError, UnknownOpcodeStatusError, FrameTooLargeStatusError,
-    InvalidTokenError, TokenExpiredError, TokenRevokedError, UnknownAppError, WeChatRejectedError,
+    InvalidTokenError, TokenExpiredError, TokenRevokedError, UnknownAppError, DecryptFailedError,
+    SignatureMismatchError, WeChatRejectedError,
     WeChatUnavailableError, RateLimitedError, ServerFullError, NotAuthorizedError, ShuttingDownError,
     InternalServerError,
   ].map((cls) => [cls.status, cls]),
@@ -246,9 +269,10 @@ export const ERROR_CLASSES = new Map(
 
 /** The exception for an error status and its decoded body fields. */
 export function errorForStatus(status, fields = {}, requestId = null) {
-  const { message = '', errcode = 0, retryAfterMs = 0, supported = 0, maxFrame = 0, body } = fields;
+  const { message = '', errcode = 0, retryAfterMs = 0, supported = 0, maxFrame = 0, reason = '', body } = fields;
   const opts = { requestId };
   switch (status) {
+    case DecryptFailedError.status: return new DecryptFailedError(reason, message, opts);
     case WeChatRejectedError.status: return new WeChatRejectedError(errcode, message, opts);
     case WeChatUnavailableError.status: return new WeChatUnavailableError(errcode, message, opts);
     case RateLimitedError.status: return new RateLimitedError(retryAfterMs, errcode, message, opts);

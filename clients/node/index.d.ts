@@ -12,16 +12,18 @@ export declare const NONCE_SIZE: 32;
 export declare const PROOF_SIZE: 32;
 export declare const MAX_REQUEST_ID: 4294967295;
 export declare const HELLO_FLAG_AUTH_REQUIRED: 1;
-export declare const ALL_PERMISSIONS: 63;
+export declare const ALL_PERMISSIONS: 2047;
 
 export declare const Op: Readonly<{
   HELLO: 0x00; PING: 0x01; AUTH: 0x02; LOGIN: 0x10; VALIDATE: 0x11; REFRESH: 0x12; REVOKE: 0x13; REVOKE_USER: 0x14;
+  DECRYPT: 0x20; VERIFY_SIGNATURE: 0x21; PHONE_NUMBER: 0x22; CHECK_SESSION_KEY: 0x23; RESET_SESSION_KEY: 0x24;
 }>;
 export type OpName = keyof typeof Op;
 
 export declare const Status: Readonly<{
   OK: 0x00; MALFORMED_REQUEST: 0x01; UNSUPPORTED_VERSION: 0x02; UNKNOWN_OPCODE: 0x03; FRAME_TOO_LARGE: 0x04;
-  INVALID_TOKEN: 0x10; TOKEN_EXPIRED: 0x11; TOKEN_REVOKED: 0x12; UNKNOWN_APP: 0x13; WECHAT_REJECTED: 0x20;
+  INVALID_TOKEN: 0x10; TOKEN_EXPIRED: 0x11; TOKEN_REVOKED: 0x12; UNKNOWN_APP: 0x13; DECRYPT_FAILED: 0x14;
+  SIGNATURE_MISMATCH: 0x15; WECHAT_REJECTED: 0x20;
   WECHAT_UNAVAILABLE: 0x21; RATE_LIMITED: 0x30; SERVER_FULL: 0x31; NOT_AUTHORIZED: 0x32; SHUTTING_DOWN: 0x33;
   INTERNAL_ERROR: 0x3f;
 }>;
@@ -29,11 +31,20 @@ export type StatusName = keyof typeof Status;
 
 export declare const Permission: Readonly<{
   PING: 1; LOGIN: 2; VALIDATE: 4; REFRESH: 8; REVOKE: 16; REVOKE_USER: 32;
+  DECRYPT: 64; VERIFY_SIGNATURE: 128; PHONE_NUMBER: 256; CHECK_SESSION_KEY: 512; RESET_SESSION_KEY: 1024;
 }>;
+
+/** DECRYPT_FAILED reasons (the `reason` u8). */
+export declare const DecryptReason: Readonly<{
+  bad_base64: 1; bad_key_length: 2; bad_iv_length: 3; bad_padding_or_key: 4; appid_mismatch: 5; stale_watermark: 6;
+}>;
+export type DecryptReasonName = keyof typeof DecryptReason;
+export declare function reasonName(reason: number): string;
 
 /** Byte-length limits (UTF-8 bytes) of request fields: [min, max]. */
 export declare const LIMITS: Readonly<{
   appId: [1, 64]; code: [1, 256]; token: [1, 128]; openid: [1, 128]; callerId: [1, 64];
+  encryptedData: [1, 60000]; iv: [1, 64]; rawData: [0, 60000]; signature: [1, 128];
 }>;
 
 // --- values ------------------------------------------------------------------------------------------------
@@ -71,7 +82,19 @@ export type Request =
   | { op: 'VALIDATE'; token: string }
   | { op: 'REFRESH'; token: string }
   | { op: 'REVOKE'; token: string }
-  | { op: 'REVOKE_USER'; appId: string; openid: string };
+  | { op: 'REVOKE_USER'; appId: string; openid: string }
+  | { op: 'DECRYPT'; token: string; encryptedData: string; iv: string }
+  | { op: 'VERIFY_SIGNATURE'; token: string; rawData: string; signature: string }
+  | { op: 'PHONE_NUMBER'; token: string; code: string }
+  | { op: 'CHECK_SESSION_KEY'; token: string }
+  | { op: 'RESET_SESSION_KEY'; token: string };
+
+/** PHONE_NUMBER (the server checked the watermark). */
+export interface PhoneNumber {
+  phoneNumber: string;
+  purePhoneNumber: string;
+  countryCode: string;
+}
 
 export type DecodedRequest = Request & { requestId: number };
 
@@ -200,6 +223,12 @@ export declare class InvalidTokenError extends TokenError {}
 export declare class TokenExpiredError extends TokenError {}
 export declare class TokenRevokedError extends TokenError {}
 export declare class UnknownAppError extends ServerError {}
+export declare class DecryptFailedError extends ServerError {
+  /** bad_base64, bad_key_length, bad_iv_length, bad_padding_or_key (log in again), appid_mismatch, stale_watermark. */
+  readonly reason: string;
+  readonly detail: string;
+}
+export declare class SignatureMismatchError extends ServerError {}
 export declare class WeChatRejectedError extends ServerError {
   readonly errcode: number;
   readonly errmsg: string;
@@ -277,5 +306,15 @@ export declare class WxAuthClient {
   revoke(token: string, options?: RequestOptions): Promise<void>;
   /** Ends every live session of the user; resolves to how many there were. */
   revokeUser(appId: string, openid: string, options?: RequestOptions): Promise<number>;
+  /** Decrypts encryptedData inside wxauthd; resolves to the plaintext JSON text. */
+  decrypt(token: string, encryptedData: string, iv: string, options?: RequestOptions): Promise<string>;
+  /** Resolves when signature == sha1(rawData + session_key); rejects with SignatureMismatchError otherwise. */
+  verifySignature(token: string, rawData: string, signature: string, options?: RequestOptions): Promise<void>;
+  /** The phone number for a getPhoneNumber button code (single use). */
+  phoneNumber(token: string, code: string, options?: RequestOptions): Promise<PhoneNumber>;
+  /** Whether WeChat still considers the session's stored session_key current. */
+  checkSessionKey(token: string, options?: RequestOptions): Promise<boolean>;
+  /** WeChat issues a new session_key; wxauthd stores it in the session. */
+  resetSessionKey(token: string, options?: RequestOptions): Promise<void>;
   close(): void;
 }

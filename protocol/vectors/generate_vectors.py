@@ -14,11 +14,16 @@ import struct
 
 VERSION = 1
 OPS = {"PING": 0x01, "AUTH": 0x02, "LOGIN": 0x10, "VALIDATE": 0x11, "REFRESH": 0x12, "REVOKE": 0x13,
-       "REVOKE_USER": 0x14, "HELLO": 0x00}
+       "REVOKE_USER": 0x14, "HELLO": 0x00, "DECRYPT": 0x20, "VERIFY_SIGNATURE": 0x21, "PHONE_NUMBER": 0x22,
+       "CHECK_SESSION_KEY": 0x23, "RESET_SESSION_KEY": 0x24}
 STATUS = {"OK": 0x00, "MALFORMED_REQUEST": 0x01, "UNSUPPORTED_VERSION": 0x02, "UNKNOWN_OPCODE": 0x03,
           "FRAME_TOO_LARGE": 0x04, "INVALID_TOKEN": 0x10, "TOKEN_EXPIRED": 0x11, "TOKEN_REVOKED": 0x12,
           "UNKNOWN_APP": 0x13, "WECHAT_REJECTED": 0x20, "WECHAT_UNAVAILABLE": 0x21, "RATE_LIMITED": 0x30,
-          "SERVER_FULL": 0x31, "NOT_AUTHORIZED": 0x32, "SHUTTING_DOWN": 0x33, "INTERNAL_ERROR": 0x3F}
+          "SERVER_FULL": 0x31, "NOT_AUTHORIZED": 0x32, "SHUTTING_DOWN": 0x33, "INTERNAL_ERROR": 0x3F,
+          "DECRYPT_FAILED": 0x14, "SIGNATURE_MISMATCH": 0x15}
+# DECRYPT_FAILED reason byte.
+DECRYPT_REASONS = {"bad_base64": 1, "bad_key_length": 2, "bad_iv_length": 3, "bad_padding_or_key": 4,
+                   "appid_mismatch": 5, "stale_watermark": 6}
 
 
 def s(text):
@@ -45,6 +50,12 @@ TOKEN_B = "Ab7-QyZ3_0k1lm2Nn3Oo4Pp5Qq6Rr7Ss8Tt9Uu0Vv1Ww2"[:44]
 SESSION = {"app_id": "wx1234567890abcdef", "openid": "oQz5o5Mxd3oyEXAMPLEopenid01",
            "unionid": "", "created_at": 1764160000000, "expires_at": 1764161800000,
            "absolute_expires_at": 1764203200000}
+# User data examples (WeChat's documented sample shapes; not real secrets).
+ENC_DATA = "CiyLU1Aw2KjvrjMdj8YKliAjtP4gsMZMQmRzooG2xrDcvSnxIMXFufNstNGTyaGS9uT5geRa0W4oTOb1WT7fJlAC+oNPdbB+3hVbJSRgv+4lGOETKUQz6OYStslQ142d"
+IV_B64 = "r7BXXKkLb8qrSNn05n0qiA=="
+RAW_DATA = '{"nickName":"Band","gender":1,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"CN"}'
+SIG = "75e81ceda165f4ffa64f4068af58c64b8f54b88c"
+PLAIN_JSON = '{"openId":"oGZUI0egBJY1zhBYw2KhdUfwVJJE","nickName":"Band","watermark":{"timestamp":1477314187,"appid":"wx4f4bc4dec97d474b"}}'
 SESSION_U = dict(SESSION, unionid="o6_bmasdasdsad6_2sgVt7hMZOPfL", openid="oUnicode用户")
 
 
@@ -62,6 +73,17 @@ def main():
         ("revoke", "REVOKE", 9, {"token": TOKEN_B}, s(TOKEN_B)),
         ("revoke_user", "REVOKE_USER", 10, {"app_id": "wx1234567890abcdef", "openid": SESSION["openid"]},
          s("wx1234567890abcdef") + s(SESSION["openid"])),
+        # User data (appended; the entries above are unchanged).
+        ("decrypt", "DECRYPT", 25, {"token": TOKEN_A, "encrypted_data": ENC_DATA, "iv": IV_B64},
+         s(TOKEN_A) + s(ENC_DATA) + s(IV_B64)),
+        ("verify_signature", "VERIFY_SIGNATURE", 26, {"token": TOKEN_A, "raw_data": RAW_DATA, "signature": SIG},
+         s(TOKEN_A) + s(RAW_DATA) + s(SIG)),
+        ("verify_signature_empty_raw", "VERIFY_SIGNATURE", 27, {"token": TOKEN_A, "raw_data": "", "signature": SIG},
+         s(TOKEN_A) + s("") + s(SIG)),
+        ("phone_number", "PHONE_NUMBER", 28, {"token": TOKEN_A, "code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144"},
+         s(TOKEN_A) + s("e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144")),
+        ("check_session_key", "CHECK_SESSION_KEY", 29, {"token": TOKEN_A}, s(TOKEN_A)),
+        ("reset_session_key", "RESET_SESSION_KEY", 30, {"token": TOKEN_B}, s(TOKEN_B)),
     ]
     responses = [
         ("hello_open", "HELLO", 0, "OK", {"flags": 0, "nonce_hex": "00" * 32, "max_frame": 65536},
@@ -105,6 +127,29 @@ def main():
         ("shutting_down", "VALIDATE", 23, "SHUTTING_DOWN", {"message": "server is shutting down"},
          s("server is shutting down")),
         ("internal_error", "LOGIN", 24, "INTERNAL_ERROR", {"message": "internal error"}, s("internal error")),
+        # User data (appended).
+        ("decrypt_ok", "DECRYPT", 25, "OK", {"data": PLAIN_JSON}, s(PLAIN_JSON)),
+        ("verify_signature_ok", "VERIFY_SIGNATURE", 26, "OK", {}, b""),
+        ("phone_number_ok", "PHONE_NUMBER", 28, "OK",
+         {"phone_number": "13800138000", "pure_phone_number": "13800138000", "country_code": "86"},
+         s("13800138000") + s("13800138000") + s("86")),
+        ("check_session_key_current", "CHECK_SESSION_KEY", 29, "OK", {"current": True}, struct.pack(">B", 1)),
+        ("check_session_key_stale", "CHECK_SESSION_KEY", 29, "OK", {"current": False}, struct.pack(">B", 0)),
+        ("reset_session_key_ok", "RESET_SESSION_KEY", 30, "OK", {}, b""),
+        ("decrypt_failed_padding", "DECRYPT", 25, "DECRYPT_FAILED",
+         {"reason": "bad_padding_or_key", "message": "cannot decrypt with the current session_key; log in again"},
+         struct.pack(">B", DECRYPT_REASONS["bad_padding_or_key"]) +
+         s("cannot decrypt with the current session_key; log in again")),
+        ("decrypt_failed_appid", "DECRYPT", 25, "DECRYPT_FAILED",
+         {"reason": "appid_mismatch", "message": "watermark names another app"},
+         struct.pack(">B", DECRYPT_REASONS["appid_mismatch"]) + s("watermark names another app")),
+        ("decrypt_failed_stale", "DECRYPT", 25, "DECRYPT_FAILED",
+         {"reason": "stale_watermark", "message": "watermark too old"},
+         struct.pack(">B", DECRYPT_REASONS["stale_watermark"]) + s("watermark too old")),
+        ("signature_mismatch", "VERIFY_SIGNATURE", 26, "SIGNATURE_MISMATCH",
+         {"message": "signature does not match rawData"}, s("signature does not match rawData")),
+        ("phone_number_rejected", "PHONE_NUMBER", 28, "WECHAT_REJECTED",
+         {"errcode": 40029, "message": "invalid code"}, struct.pack(">i", 40029) + s("invalid code")),
     ]
     invalid = [
         # A decoder given these bytes must report the named error (and must not read past them).
@@ -121,11 +166,16 @@ def main():
         {"name": "unknown_version", "hex": frame(0x01, 10, b"", version=9).hex(), "expect": "unsupported_version"},
         {"name": "auth_proof_wrong_length", "hex": frame(0x02, 11, s("svc") + by(b"\x01" * 31)).hex(),
          "expect": "malformed"},
+        {"name": "decrypt_iv_too_long", "hex": frame(0x20, 12, s(TOKEN_A) + s("d") + s("x" * 65)).hex(),
+         "expect": "malformed"},
+        {"name": "verify_signature_missing_field", "hex": frame(0x21, 13, s(TOKEN_A) + s("{}")).hex(),
+         "expect": "malformed"},
     ]
     out = {
         "protocol_version": VERSION,
         "opcodes": {k: v for k, v in OPS.items()},
         "statuses": STATUS,
+        "decrypt_failure_reasons": DECRYPT_REASONS,
         "requests": [{"name": n, "hex": frame(OPS[op], rid, body).hex(), "decoded": dict(request_id=rid, op=op, **d)}
                      for (n, op, rid, d, body) in requests],
         "responses": [{"name": n, "hex": frame(STATUS[st], rid, body).hex(),

@@ -160,7 +160,7 @@ test('AUTH when HELLO requires it', async () => {
   try {
     const { token } = await c.login(APP, 'hank.1');
     assert.equal(c.hello.authRequired, true);
-    assert.equal(c.permissions, 63);
+    assert.equal(c.permissions, 2047); // ALL_PERMISSIONS (every op, user data included)
     assert.equal((await c.validate(token)).openid, 'o-hank');
   } finally {
     c.close();

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  FrameDecoder, FrameTooLargeError, FrameTooShortError, MalformedError, Op, ServerError, Status,
+  DecryptReason, FrameDecoder, FrameTooLargeError, FrameTooShortError, MalformedError, Op, ServerError, Status,
   UnknownOpcodeError, UnsupportedVersionError, decodeRequest, decodeResponse, encodeRequest, encodeResponse,
   responseError, statusName,
 } from '../index.js';
@@ -54,6 +54,7 @@ test('vector file and tables', () => {
   assert.equal(vectors.protocol_version, 1);
   assert.deepEqual(vectors.opcodes, { ...Op });
   assert.deepEqual(vectors.statuses, { ...Status });
+  assert.deepEqual(vectors.decrypt_failure_reasons, { ...DecryptReason });
   assert.ok(vectors.requests.length >= 8 && vectors.responses.length >= 20 && vectors.invalid.length >= 9);
 });
 

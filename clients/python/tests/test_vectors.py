@@ -15,7 +15,10 @@ INVALID_ERRORS = {
 }
 
 REQUEST_CLASSES = {"PING": codec.Ping, "AUTH": codec.Auth, "LOGIN": codec.Login, "VALIDATE": codec.Validate,
-                   "REFRESH": codec.Refresh, "REVOKE": codec.Revoke, "REVOKE_USER": codec.RevokeUser}
+                   "REFRESH": codec.Refresh, "REVOKE": codec.Revoke, "REVOKE_USER": codec.RevokeUser,
+                   "DECRYPT": codec.Decrypt, "VERIFY_SIGNATURE": codec.VerifySignature,
+                   "PHONE_NUMBER": codec.PhoneNumber, "CHECK_SESSION_KEY": codec.CheckSessionKey,
+                   "RESET_SESSION_KEY": codec.ResetSessionKey}
 
 
 def _ids(entries):
@@ -51,8 +54,14 @@ def body_from_decoded(decoded):
         return codec.TokenResult(f["token"], session_from(f["session"]))
     if op == codec.Op.VALIDATE:
         return codec.SessionResult(session_from(f["session"]))
-    if op == codec.Op.REVOKE:
+    if op in (codec.Op.REVOKE, codec.Op.VERIFY_SIGNATURE, codec.Op.RESET_SESSION_KEY):
         return codec.Empty()
+    if op == codec.Op.DECRYPT:
+        return codec.DecryptResult(f["data"])
+    if op == codec.Op.PHONE_NUMBER:
+        return codec.PhoneNumberResult(**f)
+    if op == codec.Op.CHECK_SESSION_KEY:
+        return codec.SessionKeyCheck(f["current"])
     return codec.RevokedCount(f["revoked"])
 
 
@@ -64,6 +73,7 @@ def test_vector_file_is_complete():
 def test_opcode_and_status_tables_match():
     assert VECTORS["opcodes"] == {op.name: op.value for op in codec.Op}
     assert VECTORS["statuses"] == {s.name: s.value for s in codec.Status}
+    assert VECTORS["decrypt_failure_reasons"] == codec.DECRYPT_REASON_CODES
 
 
 @pytest.mark.parametrize("vector", VECTORS["requests"], ids=_ids(VECTORS["requests"]))

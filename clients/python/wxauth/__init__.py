@@ -9,9 +9,9 @@ from .aio import AsyncClient
 from .client import Client, Pipeline, Reply
 from .codec import Hello, Op, Permission, Session, Status, TokenResult, auth_proof
 from .errors import (
-    ConnectionLost, DecodeError, FieldLimitError, FrameTooLarge, FrameTooLargeError, FrameTooShortError,
+    ConnectionLost, DecodeError, DecryptFailed, FieldLimitError, FrameTooLarge, FrameTooLargeError, FrameTooShortError,
     InternalError, InvalidToken, MalformedError, MalformedRequest, NotAuthorized, ProtocolError, RateLimited,
-    RequestTimeout, ServerError, ServerFull, ShuttingDown, TokenError, TokenExpired, TokenRevoked, UnknownApp,
+    RequestTimeout, ServerError, ServerFull, ShuttingDown, SignatureMismatch, TokenError, TokenExpired, TokenRevoked, UnknownApp,
     UnknownOpcode, UnknownOpcodeError, UnknownStatus, UnsupportedVersion, UnsupportedVersionError, WeChatRejected,
     WeChatUnavailable, WxAuthError,
 )
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient", "Client", "Pipeline", "Reply", "Hello", "Op", "Permission", "Session", "Status", "TokenResult",
-    "auth_proof", "ConnectionLost", "DecodeError", "FieldLimitError", "FrameTooLarge", "FrameTooLargeError",
+    "auth_proof", "ConnectionLost", "DecodeError", "DecryptFailed", "SignatureMismatch", "FieldLimitError", "FrameTooLarge", "FrameTooLargeError",
     "FrameTooShortError", "InternalError", "InvalidToken", "MalformedError", "MalformedRequest", "NotAuthorized",
     "ProtocolError", "RateLimited", "RequestTimeout", "ServerError", "ServerFull", "ShuttingDown", "TokenError",
     "TokenExpired", "TokenRevoked", "UnknownApp", "UnknownOpcode", "UnknownOpcodeError", "UnknownStatus",

@@ -10,7 +10,10 @@ from typing import Any, Dict, Optional, Union
 
 from . import codec
 from .client import DEFAULT, result_value
-from .codec import Login, Ping, Refresh, Request, Revoke, RevokeUser, Session, TokenResult, Validate
+from .codec import (
+    CheckSessionKey, Decrypt, Login, PhoneNumber, PhoneNumberResult, Ping, Refresh, Request, ResetSessionKey, Revoke,
+    RevokeUser, Session, TokenResult, Validate, VerifySignature,
+)
 from .errors import ConnectionLost, RequestTimeout
 from .protocol import ClientProtocol, Completion, auth_request
 
@@ -246,3 +249,18 @@ class AsyncClient:
 
     async def revoke_user(self, app_id: str, openid: str, *, timeout: Any = DEFAULT) -> int:
         return await self.request(RevokeUser(app_id, openid), timeout=timeout)
+
+    async def decrypt(self, token: str, encrypted_data: str, iv: str, *, timeout: Any = DEFAULT) -> str:
+        return await self.request(Decrypt(token, encrypted_data, iv), timeout=timeout)
+
+    async def verify_signature(self, token: str, raw_data: str, signature: str, *, timeout: Any = DEFAULT) -> None:
+        await self.request(VerifySignature(token, raw_data, signature), timeout=timeout)
+
+    async def phone_number(self, token: str, code: str, *, timeout: Any = DEFAULT) -> PhoneNumberResult:
+        return await self.request(PhoneNumber(token, code), timeout=timeout)
+
+    async def check_session_key(self, token: str, *, timeout: Any = DEFAULT) -> bool:
+        return await self.request(CheckSessionKey(token), timeout=timeout)
+
+    async def reset_session_key(self, token: str, *, timeout: Any = DEFAULT) -> None:
+        await self.request(ResetSessionKey(token), timeout=timeout)

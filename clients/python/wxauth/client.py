@@ -15,7 +15,10 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import codec
-from .codec import Login, Op, Ping, Refresh, Request, Revoke, RevokeUser, Session, TokenResult, Validate
+from .codec import (
+    CheckSessionKey, Decrypt, Login, Op, PhoneNumber, PhoneNumberResult, Ping, Refresh, Request, ResetSessionKey, Revoke,
+    RevokeUser, Session, TokenResult, Validate, VerifySignature,
+)
 from .errors import ConnectionLost, RequestTimeout, WxAuthError
 from .protocol import ClientProtocol, Completion, auth_request
 
@@ -44,7 +47,11 @@ def result_value(op: Op, body: codec.OkBody) -> Any:
         return body.revoked
     if isinstance(body, codec.Empty):
         return None
-    return body  # TokenResult
+    if isinstance(body, codec.DecryptResult):
+        return body.data
+    if isinstance(body, codec.SessionKeyCheck):
+        return body.current
+    return body  # TokenResult, PhoneNumberResult
 
 
 def _deadline(timeout: Optional[float]) -> Optional[float]:
@@ -383,6 +390,28 @@ class Client:
     def revoke_user(self, app_id: str, openid: str, *, timeout: Any = DEFAULT) -> int:
         """Ends every live session of the user; returns how many there were."""
         return self.request(RevokeUser(app_id, openid), timeout=timeout)
+
+    # --- user data: the session_key stays in wxauthd ---
+
+    def decrypt(self, token: str, encrypted_data: str, iv: str, *, timeout: Any = DEFAULT) -> str:
+        """The plaintext JSON of ``encryptedData`` (raises ``DecryptFailed`` with a ``reason``)."""
+        return self.request(Decrypt(token, encrypted_data, iv), timeout=timeout)
+
+    def verify_signature(self, token: str, raw_data: str, signature: str, *, timeout: Any = DEFAULT) -> None:
+        """Returns when ``signature == sha1(raw_data + session_key)``; raises ``SignatureMismatch`` otherwise."""
+        self.request(VerifySignature(token, raw_data, signature), timeout=timeout)
+
+    def phone_number(self, token: str, code: str, *, timeout: Any = DEFAULT) -> PhoneNumberResult:
+        """The phone number for a getPhoneNumber button ``code`` (single use: do not retry with the same code)."""
+        return self.request(PhoneNumber(token, code), timeout=timeout)
+
+    def check_session_key(self, token: str, *, timeout: Any = DEFAULT) -> bool:
+        """Whether WeChat still considers the session's stored session_key current."""
+        return self.request(CheckSessionKey(token), timeout=timeout)
+
+    def reset_session_key(self, token: str, *, timeout: Any = DEFAULT) -> None:
+        """WeChat issues a new session_key; wxauthd stores it in the session (it is never returned)."""
+        self.request(ResetSessionKey(token), timeout=timeout)
 
     def pipeline(self) -> "Pipeline":
         return Pipeline(self)

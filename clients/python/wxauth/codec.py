@@ -34,6 +34,10 @@ LIMITS = {
     "token": (1, 128),
     "openid": (1, 128),
     "caller_id": (1, 64),
+    "encrypted_data": (1, 60000),
+    "iv": (1, 64),
+    "raw_data": (0, 60000),
+    "signature": (1, 128),
 }
 
 
@@ -48,6 +52,11 @@ class Op(IntEnum):
     REFRESH = 0x12
     REVOKE = 0x13
     REVOKE_USER = 0x14
+    DECRYPT = 0x20
+    VERIFY_SIGNATURE = 0x21
+    PHONE_NUMBER = 0x22
+    CHECK_SESSION_KEY = 0x23
+    RESET_SESSION_KEY = 0x24
 
 
 class Status(IntEnum):
@@ -60,6 +69,8 @@ class Status(IntEnum):
     TOKEN_EXPIRED = 0x11
     TOKEN_REVOKED = 0x12
     UNKNOWN_APP = 0x13
+    DECRYPT_FAILED = 0x14
+    SIGNATURE_MISMATCH = 0x15
     WECHAT_REJECTED = 0x20
     WECHAT_UNAVAILABLE = 0x21
     RATE_LIMITED = 0x30
@@ -80,9 +91,23 @@ class Permission(IntEnum):
     REFRESH = 8
     REVOKE = 16
     REVOKE_USER = 32
+    DECRYPT = 64
+    VERIFY_SIGNATURE = 128
+    PHONE_NUMBER = 256
+    CHECK_SESSION_KEY = 512
+    RESET_SESSION_KEY = 1024
 
 
-ALL_PERMISSIONS = 63
+ALL_PERMISSIONS = 2047
+
+# DECRYPT_FAILED's reason byte (PROTOCOL.md). Unknown reasons are kept as numbers.
+DECRYPT_REASONS = {1: "bad_base64", 2: "bad_key_length", 3: "bad_iv_length", 4: "bad_padding_or_key",
+                   5: "appid_mismatch", 6: "stale_watermark"}
+DECRYPT_REASON_CODES = {name: code for code, name in DECRYPT_REASONS.items()}
+
+
+def reason_name(reason: int) -> str:
+    return DECRYPT_REASONS.get(reason, f"reason_{reason}")
 
 
 def status_name(status: int) -> str:
@@ -390,7 +415,75 @@ class RevokeUser(Request):
         return {"app_id": self.app_id, "openid": self.openid}
 
 
-REQUEST_TYPES = {cls.op: cls for cls in (Ping, Auth, Login, Validate, Refresh, Revoke, RevokeUser)}
+@dataclass(frozen=True)
+class Decrypt(Request):
+    """Decrypt user data inside wxauthd (the session_key never leaves it)."""
+
+    token: str = field(repr=False)
+    encrypted_data: str = field(repr=False)
+    iv: str = field(repr=False)
+    op: ClassVar[Op] = Op.DECRYPT
+
+    def encode_body(self) -> bytes:
+        return _str(self.token, "token") + _str(self.encrypted_data, "encrypted_data") + _str(self.iv, "iv")
+
+    @classmethod
+    def decode_body(cls, r: BodyReader) -> "Decrypt":
+        return cls(r.string("token", LIMITS["token"]), r.string("encrypted_data", LIMITS["encrypted_data"]),
+                   r.string("iv", LIMITS["iv"]))
+
+    def fields(self) -> Dict[str, Any]:
+        return {"token": self.token, "encrypted_data": self.encrypted_data, "iv": self.iv}
+
+
+@dataclass(frozen=True)
+class VerifySignature(Request):
+    token: str = field(repr=False)
+    raw_data: str
+    signature: str
+    op: ClassVar[Op] = Op.VERIFY_SIGNATURE
+
+    def encode_body(self) -> bytes:
+        return _str(self.token, "token") + _str(self.raw_data, "raw_data") + _str(self.signature, "signature")
+
+    @classmethod
+    def decode_body(cls, r: BodyReader) -> "VerifySignature":
+        return cls(r.string("token", LIMITS["token"]), r.string("raw_data", LIMITS["raw_data"]),
+                   r.string("signature", LIMITS["signature"]))
+
+    def fields(self) -> Dict[str, Any]:
+        return {"token": self.token, "raw_data": self.raw_data, "signature": self.signature}
+
+
+@dataclass(frozen=True)
+class PhoneNumber(Request):
+    token: str = field(repr=False)
+    code: str = field(repr=False)
+    op: ClassVar[Op] = Op.PHONE_NUMBER
+
+    def encode_body(self) -> bytes:
+        return _str(self.token, "token") + _str(self.code, "code")
+
+    @classmethod
+    def decode_body(cls, r: BodyReader) -> "PhoneNumber":
+        return cls(r.string("token", LIMITS["token"]), r.string("code", LIMITS["code"]))
+
+    def fields(self) -> Dict[str, Any]:
+        return {"token": self.token, "code": self.code}
+
+
+@dataclass(frozen=True)
+class CheckSessionKey(_TokenRequest):
+    op: ClassVar[Op] = Op.CHECK_SESSION_KEY
+
+
+@dataclass(frozen=True)
+class ResetSessionKey(_TokenRequest):
+    op: ClassVar[Op] = Op.RESET_SESSION_KEY
+
+
+REQUEST_TYPES = {cls.op: cls for cls in (Ping, Auth, Login, Validate, Refresh, Revoke, RevokeUser, Decrypt,
+                                         VerifySignature, PhoneNumber, CheckSessionKey, ResetSessionKey)}
 
 
 def encode_request(request_id: int, request: Request) -> bytes:
@@ -569,10 +662,70 @@ class RevokedCount:
         return {"revoked": self.revoked}
 
 
-OK_BODY_TYPES = {Op.HELLO: Hello, Op.PING: Pong, Op.AUTH: AuthResult, Op.LOGIN: TokenResult,
-                 Op.VALIDATE: SessionResult, Op.REFRESH: TokenResult, Op.REVOKE: Empty, Op.REVOKE_USER: RevokedCount}
+@dataclass(frozen=True)
+class DecryptResult:
+    """DECRYPT: the plaintext JSON (watermark included), as text."""
 
-OkBody = Union[Hello, Pong, AuthResult, TokenResult, SessionResult, Empty, RevokedCount]
+    data: str = field(repr=False)
+
+    def encode(self) -> bytes:
+        return _str(self.data)
+
+    @classmethod
+    def decode(cls, r: BodyReader) -> "DecryptResult":
+        return cls(r.string("data"))
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"data": self.data}
+
+
+@dataclass(frozen=True)
+class PhoneNumberResult:
+    """PHONE_NUMBER (the server checked the watermark)."""
+
+    phone_number: str
+    pure_phone_number: str
+    country_code: str
+
+    def encode(self) -> bytes:
+        return _str(self.phone_number) + _str(self.pure_phone_number) + _str(self.country_code)
+
+    @classmethod
+    def decode(cls, r: BodyReader) -> "PhoneNumberResult":
+        return cls(r.string("phone_number"), r.string("pure_phone_number"), r.string("country_code"))
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"phone_number": self.phone_number, "pure_phone_number": self.pure_phone_number,
+                "country_code": self.country_code}
+
+
+@dataclass(frozen=True)
+class SessionKeyCheck:
+    """CHECK_SESSION_KEY: whether WeChat still considers the stored session_key current."""
+
+    current: bool
+
+    def encode(self) -> bytes:
+        return struct.pack(">B", 1 if self.current else 0)
+
+    @classmethod
+    def decode(cls, r: BodyReader) -> "SessionKeyCheck":
+        value = r.u8("current")
+        if value > 1:
+            raise MalformedError(f"current: {value} is not 0 or 1")
+        return cls(value == 1)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"current": self.current}
+
+
+OK_BODY_TYPES = {Op.HELLO: Hello, Op.PING: Pong, Op.AUTH: AuthResult, Op.LOGIN: TokenResult,
+                 Op.VALIDATE: SessionResult, Op.REFRESH: TokenResult, Op.REVOKE: Empty, Op.REVOKE_USER: RevokedCount,
+                 Op.DECRYPT: DecryptResult, Op.VERIFY_SIGNATURE: Empty, Op.PHONE_NUMBER: PhoneNumberResult,
+                 Op.CHECK_SESSION_KEY: SessionKeyCheck, Op.RESET_SESSION_KEY: Empty}
+
+OkBody = Union[Hello, Pong, AuthResult, TokenResult, SessionResult, Empty, RevokedCount, DecryptResult,
+               PhoneNumberResult, SessionKeyCheck]
 
 
 @dataclass(frozen=True)
@@ -585,7 +738,12 @@ class ErrorBody:
     retry_after_ms: int = 0
     supported: int = 0
     max_frame: int = 0
+    reason: Union[int, str] = 0
     raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def reason_code(self) -> int:
+        return DECRYPT_REASON_CODES[self.reason] if isinstance(self.reason, str) else self.reason
 
     def encode(self) -> bytes:
         s = self.status
@@ -597,6 +755,8 @@ class ErrorBody:
             prefix = struct.pack(">i", self.errcode)
         elif s == Status.RATE_LIMITED:
             prefix = struct.pack(">Ii", self.retry_after_ms, self.errcode)
+        elif s == Status.DECRYPT_FAILED:
+            prefix = struct.pack(">B", self.reason_code)
         elif s in ERROR_STATUSES:
             prefix = b""
         else:
@@ -608,7 +768,7 @@ class ErrorBody:
         if status not in ERROR_STATUSES:
             return cls(status, _guess_trailing_message(body), raw=body)
         r = BodyReader(body)
-        extra: Dict[str, int] = {}
+        extra: Dict[str, Any] = {}
         if status == Status.UNSUPPORTED_VERSION:
             extra["supported"] = r.u8("supported")
         elif status == Status.FRAME_TOO_LARGE:
@@ -618,6 +778,8 @@ class ErrorBody:
         elif status == Status.RATE_LIMITED:
             extra["retry_after_ms"] = r.u32("retry_after_ms")
             extra["errcode"] = r.i32("errcode")
+        elif status == Status.DECRYPT_FAILED:
+            extra["reason"] = reason_name(r.u8("reason"))
         message = r.string("message")
         r.end()
         return cls(status, message, raw=body, **extra)
@@ -634,6 +796,8 @@ class ErrorBody:
             d["errcode"] = self.errcode
         elif s in (Status.WECHAT_REJECTED, Status.WECHAT_UNAVAILABLE):
             d["errcode"] = self.errcode
+        elif s == Status.DECRYPT_FAILED:
+            d["reason"] = reason_name(self.reason_code)
         elif s not in ERROR_STATUSES:
             d["body_hex"] = self.raw.hex()
         d["message"] = self.message
@@ -642,7 +806,7 @@ class ErrorBody:
     def to_exception(self, request_id: Optional[int] = None) -> ServerError:
         return error_for_status(self.status, message=self.message, request_id=request_id, errcode=self.errcode,
                                 retry_after_ms=self.retry_after_ms, supported=self.supported,
-                                max_frame=self.max_frame, body=self.raw)
+                                max_frame=self.max_frame, reason=reason_name(self.reason_code), body=self.raw)
 
 
 ERROR_STATUSES = frozenset(s for s in Status if s != Status.OK)

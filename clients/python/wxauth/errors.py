@@ -176,6 +176,27 @@ class UnknownApp(ServerError):
     status, status_name = 0x13, "UNKNOWN_APP"
 
 
+class DecryptFailed(ServerError):
+    """DECRYPT refused the data. ``reason``: bad_base64, bad_key_length, bad_iv_length, bad_padding_or_key (the
+    session_key changed or the data was altered: log in again and fetch the data again), appid_mismatch,
+    stale_watermark."""
+
+    status, status_name = 0x14, "DECRYPT_FAILED"
+
+    def __init__(self, reason: str, message: str = "", *, request_id: Optional[int] = None):
+        super().__init__(message, request_id=request_id)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.status_name} ({self.reason}): {self.message}"
+
+
+class SignatureMismatch(ServerError):
+    """VERIFY_SIGNATURE: the signature is not sha1(rawData + session_key)."""
+
+    status, status_name = 0x15, "SIGNATURE_MISMATCH"
+
+
 class WeChatRejected(ServerError):
     """WeChat refused the code (40029 invalid, 40163 already used, 40226 risky user, ...): get a new code."""
 
@@ -244,17 +265,19 @@ class UnknownStatus(ServerError):
 
 ERROR_CLASSES = {cls.status: cls for cls in (
     MalformedRequest, UnsupportedVersion, UnknownOpcode, FrameTooLarge, InvalidToken, TokenExpired, TokenRevoked,
-    UnknownApp, WeChatRejected, WeChatUnavailable, RateLimited, ServerFull, NotAuthorized, ShuttingDown,
+    UnknownApp, DecryptFailed, SignatureMismatch, WeChatRejected, WeChatUnavailable, RateLimited, ServerFull, NotAuthorized, ShuttingDown,
     InternalError)}
 
 
 def error_for_status(status: int, *, message: str = "", request_id: Optional[int] = None, errcode: int = 0,
-                     retry_after_ms: int = 0, supported: int = 0, max_frame: int = 0,
+                     retry_after_ms: int = 0, supported: int = 0, max_frame: int = 0, reason: str = "",
                      body: bytes = b"") -> ServerError:
     """Builds the exception for an error status and its decoded body fields."""
     cls = ERROR_CLASSES.get(status)
     if cls is None:
         return UnknownStatus(status, message, body, request_id=request_id)
+    if cls is DecryptFailed:
+        return DecryptFailed(reason, message, request_id=request_id)
     if cls is WeChatRejected:
         return WeChatRejected(errcode, message, request_id=request_id)
     if cls is WeChatUnavailable:

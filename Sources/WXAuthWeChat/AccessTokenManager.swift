@@ -1,0 +1,135 @@
+import Logging
+import Synchronization
+
+/// An app's access token, as `stable_token` returned it.
+public struct AccessToken: Sendable, Hashable {
+    public var value: String
+    /// `expires_in` (7200 s at WeChat).
+    public var lifetime: Duration
+
+    public init(value: String, lifetime: Duration) {
+        self.value = value
+        self.lifetime = lifetime
+    }
+}
+
+/// Where access tokens come from (the real one is `stable_token`; tests may count calls).
+public protocol AccessTokenFetching: Sendable {
+    func fetchAccessToken(appID: String, secret: String) async throws(WeChatError) -> AccessToken
+}
+
+/// Keeps one access token per app: fetched on first use, refreshed ahead of expiry in the background, at most
+/// one fetch in flight per app however many callers wait, and dropped when WeChat calls it stale (40001/42001)
+/// so the next caller fetches a new one. Tokens are never logged.
+public final class AccessTokenManager: Sendable {
+    private struct Cached: Sendable {
+        var value: String
+        /// After this the token is not used at all.
+        var expiresAt: ContinuousClock.Instant
+        /// After this a background refresh starts (callers keep using the token meanwhile).
+        var refreshAt: ContinuousClock.Instant
+    }
+
+    private struct AppState: Sendable {
+        var cached: Cached?
+        var inFlight: Task<Result<Cached, WeChatError>, Never>?
+    }
+
+    private let fetcher: any AccessTokenFetching
+    private let state = Mutex<[String: AppState]>([:])
+    private let fetches = Atomic<Int>(0)
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let logger: Logger
+
+    /// - Parameter now: the clock (tests move it forward).
+    public init(
+        fetcher: any AccessTokenFetching, logger: Logger,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
+        self.fetcher = fetcher
+        self.logger = logger
+        self.now = now
+    }
+
+    /// How many fetches have been started (tests, metrics).
+    public var fetchCount: Int { fetches.load(ordering: .relaxed) }
+
+    /// A usable access token for `appID`, fetching one when there is none (or it has expired).
+    public func token(appID: String, secret: String) async throws(WeChatError) -> String {
+        enum Step { case ready(String), wait(Task<Result<Cached, WeChatError>, Never>) }
+        let now = self.now()
+        let step = state.withLock { states -> Step in
+            var app = states[appID] ?? AppState()
+            defer { states[appID] = app }
+            if let cached = app.cached, now < cached.expiresAt {
+                if now >= cached.refreshAt && app.inFlight == nil {
+                    app.inFlight = startFetch(appID: appID, secret: secret)
+                }
+                return .ready(cached.value)
+            }
+            app.cached = nil
+            if let inFlight = app.inFlight { return .wait(inFlight) }
+            let task = startFetch(appID: appID, secret: secret)
+            app.inFlight = task
+            return .wait(task)
+        }
+        switch step {
+        case .ready(let value):
+            return value
+        case .wait(let task):
+            return try await task.value.get().value
+        }
+    }
+
+    /// Forgets `token` if it is still the app's current one (WeChat answered 40001 or 42001 with it). A stale
+    /// answer for a token already replaced changes nothing, so a burst of failures causes one fetch.
+    public func invalidate(appID: String, token: String) {
+        state.withLock { states in
+            if states[appID]?.cached?.value == token { states[appID]?.cached = nil }
+        }
+    }
+
+    /// Runs `call` with the app's token; when WeChat says the token is stale, drops it and tries once more with
+    /// a fresh one.
+    public func withToken<T: Sendable>(
+        appID: String, secret: String, _ call: (String) async throws(WeChatError) -> T
+    ) async throws(WeChatError) -> T {
+        let token = try await self.token(appID: appID, secret: secret)
+        do {
+            return try await call(token)
+        } catch where error.isStaleAccessToken {
+            logger.info("access token refused by WeChat; fetching a new one", metadata: [
+                "wechat.appid": "\(appID)", "wechat.errcode": "\(error.errcode ?? 0)",
+            ])
+            invalidate(appID: appID, token: token)
+            let fresh = try await self.token(appID: appID, secret: secret)
+            return try await call(fresh)
+        }
+    }
+
+    /// Called with the lock held: the task takes the lock itself only after this returns.
+    private func startFetch(appID: String, secret: String) -> Task<Result<Cached, WeChatError>, Never> {
+        fetches.add(1, ordering: .relaxed)
+        let fetcher = self.fetcher
+        return Task { [self] in
+            let result: Result<Cached, WeChatError>
+            do throws(WeChatError) {
+                let token = try await fetcher.fetchAccessToken(appID: appID, secret: secret)
+                let obtained = self.now()
+                let lifetime = max(token.lifetime, .seconds(1))
+                // Stop using it a little before WeChat does; start replacing it well before that.
+                let safety = min(Duration.seconds(60), lifetime / 10)
+                let ahead = min(Duration.seconds(300), lifetime / 4)
+                result = .success(Cached(value: token.value, expiresAt: obtained + lifetime - safety, refreshAt: obtained + lifetime - ahead))
+            } catch {
+                logger.warning("access token fetch failed", metadata: ["wechat.appid": "\(appID)", "wechat.failure": "\(error)"])
+                result = .failure(error)
+            }
+            state.withLock { states in
+                states[appID]?.inFlight = nil
+                if case .success(let cached) = result { states[appID]?.cached = cached }
+            }
+            return result
+        }
+    }
+}
