@@ -23,7 +23,8 @@ struct WeChatHTTP: Sendable {
         var errmsg: String?
     }
 
-    /// Sends the request and returns the status and body, or a transport failure.
+    /// Sends the request and returns the body of an HTTP 200 answer; transport failures, timeouts and other statuses
+    /// throw `WeChatError` (`.notSent` when nothing reached WeChat).
     func perform(method: HTTPMethod, path: String, query: [(name: String, value: String)], json: [UInt8]? = nil)
         async throws(WeChatError) -> [UInt8]
     {

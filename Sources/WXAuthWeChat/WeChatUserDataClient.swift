@@ -38,11 +38,11 @@ public protocol WeChatUserDataCalling: Sendable {
 /// The real `WeChatUserDataCalling` over AsyncHTTPClient, with one `AccessTokenManager` (stable_token) shared by
 /// all calls. Each HTTP call has its own deadline; 40001/42001 fetch a new access token and retry once.
 /// Logs appid, operation, errcode and latency; never the access token, secret, code, openid or any key.
-public final class WeChatUserDataClient: WeChatUserDataCalling, AccessTokenFetching {
+public final class WeChatUserDataClient: WeChatUserDataCalling {
     private let http: WeChatHTTP
     private let logger: Logger
-    /// Set once in init (the manager fetches through this client).
-    public private(set) nonisolated(unsafe) var accessTokens: AccessTokenManager!
+    /// The app access tokens every call uses (fetched from `stable_token`).
+    public let accessTokens: AccessTokenManager
 
     public init(
         baseURL: String = "https://api.weixin.qq.com", httpClient: HTTPClient, timeout: Duration = .seconds(5),
@@ -52,34 +52,7 @@ public final class WeChatUserDataClient: WeChatUserDataCalling, AccessTokenFetch
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         self.http = WeChatHTTP(baseURL: String(trimmed), httpClient: httpClient, timeout: timeout)
         self.logger = logger
-        self.accessTokens = nil
-        self.accessTokens = AccessTokenManager(fetcher: self, logger: logger, now: now)
-    }
-
-    // MARK: stable_token
-
-    private struct StableTokenRequest: Encodable {
-        var grant_type = "client_credential"
-        var appid: String
-        var secret: String
-        var force_refresh = false
-    }
-
-    private struct StableTokenAnswer: Decodable {
-        var access_token: String
-        var expires_in: Int64
-    }
-
-    public func fetchAccessToken(appID: String, secret: String) async throws(WeChatError) -> AccessToken {
-        let body = (try? JSONEncoder().encode(StableTokenRequest(appid: appID, secret: secret))).map { Array($0) } ?? []
-        let answer = try await logged("stable_token", appID: appID) { () throws(WeChatError) in
-            try WeChatHTTP.decode(StableTokenAnswer.self,
-                                  from: try await http.perform(method: .POST, path: "/cgi-bin/stable_token", query: [], json: body))
-        }
-        guard !answer.access_token.isEmpty, answer.expires_in > 0 else {
-            throw .unavailable(errcode: 0, message: "stable_token answer without a token")
-        }
-        return AccessToken(value: answer.access_token, lifetime: .seconds(answer.expires_in))
+        self.accessTokens = AccessTokenManager(fetcher: StableTokenFetcher(http: http, logger: logger), logger: logger, now: now)
     }
 
     // MARK: getuserphonenumber
@@ -150,31 +123,66 @@ public final class WeChatUserDataClient: WeChatUserDataCalling, AccessTokenFetch
         [("access_token", token), ("openid", openid), ("signature", signature), ("sig_method", "hmac_sha256")]
     }
 
-    /// One log line per operation: appid, outcome, errcode, latency. Nothing secret.
     private func logged<T: Sendable>(
         _ operation: String, appID: String, _ body: () async throws(WeChatError) -> T
     ) async throws(WeChatError) -> T {
-        let started = ContinuousClock.now
-        do {
-            let value = try await body()
-            logger.debug("\(operation) succeeded", metadata: metadata(appID, started))
-            return value
-        } catch {
-            var meta = metadata(appID, started)
-            if let errcode = error.errcode { meta["wechat.errcode"] = "\(errcode)" }
-            meta["wechat.failure"] = "\(error)"
-            if case .rejected(87009, _) = error {
-                logger.debug("\(operation): session_key not current", metadata: meta)
-            } else {
-                logger.info("\(operation) failed", metadata: meta)
-            }
-            throw error
-        }
+        try await loggedWeChatCall(operation, appID: appID, logger: logger, body)
+    }
+}
+
+/// `POST /cgi-bin/stable_token` (normal mode: WeChat returns the current token while it is valid).
+struct StableTokenFetcher: AccessTokenFetching {
+    let http: WeChatHTTP
+    let logger: Logger
+
+    private struct StableTokenRequest: Encodable {
+        var grant_type = "client_credential"
+        var appid: String
+        var secret: String
+        var force_refresh = false
     }
 
-    private func metadata(_ appID: String, _ started: ContinuousClock.Instant) -> Logger.Metadata {
+    private struct StableTokenAnswer: Decodable {
+        var access_token: String
+        var expires_in: Int64
+    }
+
+    func fetchAccessToken(appID: String, secret: String) async throws(WeChatError) -> AccessToken {
+        let body = (try? JSONEncoder().encode(StableTokenRequest(appid: appID, secret: secret))).map { Array($0) } ?? []
+        let answer = try await loggedWeChatCall("stable_token", appID: appID, logger: logger) { () throws(WeChatError) in
+            try WeChatHTTP.decode(StableTokenAnswer.self,
+                                  from: try await http.perform(method: .POST, path: "/cgi-bin/stable_token", query: [], json: body))
+        }
+        guard !answer.access_token.isEmpty, answer.expires_in > 0 else {
+            throw .unavailable(errcode: 0, message: "stable_token answer without a token")
+        }
+        return AccessToken(value: answer.access_token, lifetime: .seconds(answer.expires_in))
+    }
+}
+
+/// One log line per WeChat call: appid, outcome, errcode, latency. Nothing secret (no token, secret, code, openid).
+func loggedWeChatCall<T: Sendable>(
+    _ operation: String, appID: String, logger: Logger, _ body: () async throws(WeChatError) -> T
+) async throws(WeChatError) -> T {
+    func metadata(_ started: ContinuousClock.Instant) -> Logger.Metadata {
         let elapsed = ContinuousClock.now - started
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         return ["wechat.appid": "\(appID)", "wechat.latency_ms": "\(ms)"]
+    }
+    let started = ContinuousClock.now
+    do {
+        let value = try await body()
+        logger.debug("\(operation) succeeded", metadata: metadata(started))
+        return value
+    } catch {
+        var meta = metadata(started)
+        if let errcode = error.errcode { meta["wechat.errcode"] = "\(errcode)" }
+        meta["wechat.failure"] = "\(error)"
+        if case .rejected(87009, _) = error {
+            logger.debug("\(operation): session_key not current", metadata: meta)
+        } else {
+            logger.info("\(operation) failed", metadata: meta)
+        }
+        throw error
     }
 }

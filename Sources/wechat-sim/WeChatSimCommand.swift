@@ -11,7 +11,7 @@ import WeChatSimulator
 struct WeChatSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wechat-sim",
-        abstract: "A WeChat jscode2session simulator on loopback, with a /sim/ control API."
+        abstract: "A local WeChat on loopback (jscode2session, stable_token, getuserphonenumber, checksession, resetusersessionkey), with a /sim/ control API (code, encrypt, phone-code, expire-access-tokens, fault, latency, stats)."
     )
 
     @Option(help: "Loopback address to bind.")

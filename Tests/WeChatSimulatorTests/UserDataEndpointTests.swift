@@ -7,7 +7,7 @@ import WXAuthWeChat
 import WeChatSimulator
 
 /// The simulator's user-data endpoints over HTTP, through the real `WeChatUserDataClient` where one exists.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.serialized, .timeLimit(.minutes(1)))
 struct UserDataEndpointTests {
     private func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -101,7 +101,7 @@ struct UserDataEndpointTests {
 }
 
 /// AccessTokenManager with a counting fetcher and a clock the test moves.
-@Suite struct AccessTokenManagerTests {
+@Suite(.serialized) struct AccessTokenManagerTests {
     final class CountingFetcher: AccessTokenFetching {
         let calls = Atomic<Int>(0)
         func fetchAccessToken(appID: String, secret: String) async throws(WeChatError) -> AccessToken {
