@@ -6,7 +6,8 @@ public struct WeChatSimulatedUser: Sendable, Hashable, Codable {
     public var user: String
     /// 28 characters, stable for (appID, user).
     public var openid: String
-    /// base64 of 16 bytes.
+    /// base64 of 16 bytes: the user's current key. Each login after the first, and each resetusersessionkey,
+    /// replaces it (WeChat keeps one current session_key per user).
     public var sessionKey: String
     /// Present only when the user has one (apps bound to an Open Platform account).
     public var unionid: String?

@@ -6,7 +6,11 @@ import Synchronization
 
 /// A stand-in for WeChat's `api.weixin.qq.com`, serving HTTP on loopback: `GET /sns/jscode2session` behaves like
 /// WeChat's (apps, per-app openids, single-use codes with a lifetime, WeChat's errcodes and errmsgs with a rid),
-/// and a control API under `/sim/` mints codes, injects faults and latency, and reports stats.
+/// and a control API under `/sim/` mints codes, injects faults and latency, and reports stats. The user-data
+/// endpoints behave like WeChat's too: `POST /cgi-bin/stable_token` (expiring access tokens; 40001 once stale,
+/// 42001 once expired), `POST /wxa/business/getuserphonenumber` (single-use phone codes), `GET /wxa/checksession`
+/// and `GET /wxa/resetusersessionkey` (87009 for a key that is not the user's current one); `/sim/encrypt`,
+/// `/sim/phone-code` and `/sim/expire-access-tokens` drive them.
 ///
 /// Everything the control API does is also available in-process. Usage:
 /// ```swift
