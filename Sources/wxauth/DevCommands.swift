@@ -44,7 +44,7 @@ struct Demo: AsyncParsableCommand {
             let elapsed = milliseconds(ContinuousClock.now - started)
             steps.append((name, elapsed, describe(value)))
             if !options.json {
-                print("\(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.3f", elapsed)) ms  \(describe(value))")
+                print("\(name.padding(toLength: 38, withPad: " ", startingAt: 0)) \(String(format: "%8.3f", elapsed)) ms  \(describe(value))")
             }
             return value
         }
