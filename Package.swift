@@ -34,15 +34,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "WXAuthSessions", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthCrypto", "WXAuthProtocol",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         .target(name: "WXAuthPersistence", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthSessions", "WXAuthCrypto",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "WXAuthWeChat", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -50,6 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "WeChatSimulator", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -57,6 +61,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "WXAuthServer", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat", "WXAuthCrypto", "WXAuthPersistence",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -65,6 +70,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "WXAuthClient", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthProtocol", "WXAuthCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

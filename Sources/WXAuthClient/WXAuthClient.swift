@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -168,10 +169,10 @@ public final class WXAuthClient: Sendable {
 
 /// Hands the HELLO future from the channel initializer to `connect`.
 private final class HelloBox: Sendable {
-    private let storage = Mutex<EventLoopFuture<Hello>?>(nil)
+    private let storage = NIOLockedValueBox<EventLoopFuture<Hello>?>(nil)
 
     var future: EventLoopFuture<Hello>? {
-        get { storage.withLock { $0 } }
-        set { storage.withLock { $0 = newValue } }
+        get { storage.withLockedValue { $0 } }
+        set { storage.withLockedValue { $0 = newValue } }
     }
 }

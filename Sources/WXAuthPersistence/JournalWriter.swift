@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Logging
 import Synchronization
 import WXAuthSessions
@@ -26,9 +27,9 @@ final class JournalWriter: SessionJournal {
     }
 
     let policy: JournalFlushPolicy
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     /// Serializes writes to the file: taken before `state`, never the other way round.
-    private let writeLock = Mutex(())
+    private let writeLock = NIOLockedValueBox(())
     private let logger: Logger
 
     init(policy: JournalFlushPolicy, logger: Logger) {
@@ -37,7 +38,7 @@ final class JournalWriter: SessionJournal {
     }
 
     func record(_ entries: [PersistedEntry]) {
-        let failure = state.withLock { state -> Refusal? in
+        let failure = state.withLockedValue { state -> Refusal? in
             guard let segment = state.segment else { return nil }
             do throws(Refusal) {
                 try segment.encode(entries, into: &state.pending)
@@ -54,8 +55,8 @@ final class JournalWriter: SessionJournal {
 
     /// Writes whatever is buffered (and fdatasyncs unless the policy is `never`).
     func flush() {
-        writeLock.withLock { _ in
-            let (file, data) = state.withLock { state -> (OpenFile?, [UInt8]) in
+        writeLock.withLockedValue { _ in
+            let (file, data) = state.withLockedValue { state -> (OpenFile?, [UInt8]) in
                 let data = state.pending
                 state.pending = []
                 return (state.segment.map { OpenFile(fd: $0.fd, path: $0.path) }, data)
@@ -68,8 +69,8 @@ final class JournalWriter: SessionJournal {
     /// Makes `next` the file new changes go to, and flushes, syncs and closes the previous one. Changes recorded
     /// before this returns are in the previous file or in `next`; nothing is lost between them.
     func switchSegment(to next: JournalSegment?) {
-        writeLock.withLock { _ in
-            let (previous, data) = state.withLock { state -> (OpenFile?, [UInt8]) in
+        writeLock.withLockedValue { _ in
+            let (previous, data) = state.withLockedValue { state -> (OpenFile?, [UInt8]) in
                 let data = state.pending
                 let previous = state.segment.map { OpenFile(fd: $0.fd, path: $0.path) }
                 state.pending = []
@@ -87,14 +88,14 @@ final class JournalWriter: SessionJournal {
         var path: String
     }
 
-    var pendingBytes: Int { state.withLock { $0.pending.count } }
+    var pendingBytes: Int { state.withLockedValue { $0.pending.count } }
 
     private func write(_ data: [UInt8], to file: OpenFile, sync: Bool) {
         do {
             if !data.isEmpty { try FileIO.writeAll(file.fd, data, path: file.path) }
             if sync { try FileIO.syncData(file.fd, path: file.path) }
         } catch {
-            let failures = state.withLock { state in
+            let failures = state.withLockedValue { state in
                 state.failures += 1
                 return state.failures
             }

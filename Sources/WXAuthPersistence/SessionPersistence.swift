@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import NIOConcurrencyHelpers
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -56,9 +57,9 @@ public final class SessionPersistence: Sendable {
     private let logger: Logger
     private let journal: JournalWriter
     private let lockDescriptor: Int32
-    private let nextGeneration = Mutex<UInt64>(1)
-    private let snapshotLock = Mutex(())
-    private let loops = Mutex<[BackgroundLoop]>([])
+    private let nextGeneration = NIOLockedValueBox<UInt64>(1)
+    private let snapshotLock = NIOLockedValueBox(())
+    private let loops = NIOLockedValueBox<[BackgroundLoop]>([])
     private let closed = Atomic<Bool>(false)
 
     /// Creates the directory when missing (0700) and takes its lock: two servers never share a data directory.
@@ -165,7 +166,7 @@ public final class SessionPersistence: Sendable {
                 ]))
             }
         }
-        nextGeneration.withLock { $0 = max($0, highest + 1) }
+        nextGeneration.withLockedValue { $0 = max($0, highest + 1) }
         report.milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         logger.notice("persistence: sessions loaded", metadata: [
             "directory": "\(directory)", "snapshot_entries": "\(report.snapshotEntries)",
@@ -200,7 +201,7 @@ public final class SessionPersistence: Sendable {
     /// Opens a new journal file, attaches it to the store, and starts the flush and snapshot threads.
     /// `snapshotNow` takes a first snapshot right away in the background (compacting what `load` replayed).
     public func start(snapshotNow: Bool = true) throws {
-        let generation = nextGeneration.withLock { value -> UInt64 in
+        let generation = nextGeneration.withLockedValue { value -> UInt64 in
             defer { value += 1 }
             return value
         }
@@ -228,15 +229,15 @@ public final class SessionPersistence: Sendable {
                 ])
             }
         })
-        loops.withLock { $0 = started }
+        loops.withLockedValue { $0 = started }
     }
 
     /// Writes a snapshot and removes the journal files it compacts. One at a time.
     @discardableResult
     public func snapshot() throws -> SnapshotReport {
-        try snapshotLock.withLock { _ throws -> SnapshotReport in
+        try snapshotLock.withLockedValue { _ throws -> SnapshotReport in
             let started = DispatchTime.now()
-            let generation = nextGeneration.withLock { value -> UInt64 in
+            let generation = nextGeneration.withLockedValue { value -> UInt64 in
                 defer { value += 1 }
                 return value
             }
@@ -283,7 +284,7 @@ public final class SessionPersistence: Sendable {
     /// releases the directory lock. Idempotent.
     public func shutdown(finalSnapshot: Bool = true) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let running = loops.withLock { loops in
+        let running = loops.withLockedValue { loops in
             defer { loops = [] }
             return loops
         }

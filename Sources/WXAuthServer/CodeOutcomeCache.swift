@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 import WXAuthProtocol
 
@@ -12,7 +13,7 @@ final class CodeOutcomeCache: Sendable {
         case done(Response, expires: ContinuousClock.Instant)
     }
 
-    private let slots = Mutex<[String: Slot]>([:])
+    private let slots = NIOLockedValueBox<[String: Slot]>([:])
     private let lifetime: Duration
     private let capacity: Int
 
@@ -27,7 +28,7 @@ final class CodeOutcomeCache: Sendable {
             case cached(Response)
             case wait(Task<Response, Never>)
         }
-        let decision = slots.withLock { slots -> Decision in
+        let decision = slots.withLockedValue { slots -> Decision in
             switch slots[key] {
             case .done(let response, let expires) where expires > now:
                 return .cached(response)
@@ -46,7 +47,7 @@ final class CodeOutcomeCache: Sendable {
         case .wait(let task):
             let response = await task.value
             let finished = ContinuousClock.now
-            slots.withLock { slots in
+            slots.withLockedValue { slots in
                 guard case .running(let running) = slots[key], running == task else { return }
                 if Self.isDefinite(response) && slots.count < capacity {
                     slots[key] = .done(response, expires: finished + lifetime)
@@ -58,7 +59,7 @@ final class CodeOutcomeCache: Sendable {
         }
     }
 
-    var count: Int { slots.withLock { $0.count } }
+    var count: Int { slots.withLockedValue { $0.count } }
 
     private static func isExpired(_ slot: Slot, now: ContinuousClock.Instant) -> Bool {
         if case .done(_, let expires) = slot { return expires <= now }

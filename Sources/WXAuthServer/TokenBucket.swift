@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// A rate: `perSecond` sustained, `burst` at once.
@@ -51,7 +52,7 @@ struct TokenBucket: Sendable {
 /// One token bucket per key (an app, a user), forgotten once full again so memory follows active keys only.
 final class KeyedRateLimiter: Sendable {
     private let limit: RateLimit
-    private let buckets = Mutex<[String: TokenBucket]>([:])
+    private let buckets = NIOLockedValueBox<[String: TokenBucket]>([:])
 
     init(limit: RateLimit) {
         self.limit = limit
@@ -60,7 +61,7 @@ final class KeyedRateLimiter: Sendable {
     /// nil when allowed; otherwise the time until the key may try again.
     func take(_ key: String) -> Duration? {
         let now = ContinuousClock.now
-        return buckets.withLock { buckets in
+        return buckets.withLockedValue { buckets in
             if buckets.count > 50_000 {
                 buckets = buckets.filter { _, bucket in
                     var bucket = bucket

@@ -1,20 +1,21 @@
+import NIOConcurrencyHelpers
 import Synchronization
 import WXAuthCrypto
 
 /// Where the store reports mutations when a journal is attached. Costs one relaxed atomic load per mutation when
 /// none is.
 final class SessionJournalHook: Sendable {
-    private let journal = Mutex<(any SessionJournal)?>(nil)
+    private let journal = NIOLockedValueBox<(any SessionJournal)?>(nil)
     private let attached = Atomic<Bool>(false)
 
     func attach(_ newJournal: (any SessionJournal)?) {
-        journal.withLock { $0 = newJournal }
+        journal.withLockedValue { $0 = newJournal }
         attached.store(newJournal != nil, ordering: .releasing)
     }
 
     private var current: (any SessionJournal)? {
         guard attached.load(ordering: .acquiring) else { return nil }
-        return journal.withLock { $0 }
+        return journal.withLockedValue { $0 }
     }
 
     func created(id: TokenID, record: SessionRecord, appID: String) {
@@ -72,7 +73,7 @@ extension SessionStore {
     /// and walked outside it; concurrent mutations are reported through the journal, whose replay is idempotent.
     public func forEachPersistedEntry<E: Error>(now: Int64, _ body: (PersistedEntry) throws(E) -> Void) throws(E) {
         for shard in map.shards {
-            let copy = shard.entries.withLock { $0 }
+            let copy = shard.entries.withLockedValue { $0 }
             for (id, entry) in copy {
                 switch entry {
                 case .live(let record):

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import WXAuthProtocol
 import Synchronization
@@ -194,7 +195,7 @@ public final class SessionStore: Sendable {
         var revoked = 0
         var journaled: [(TokenID, Int64)] = []
         for shard in map.shards {
-            revoked += shard.entries.withLock { entries -> Int in
+            revoked += shard.entries.withLockedValue { entries -> Int in
                 var matches: [(TokenID, Int64)] = []
                 for (id, entry) in entries {
                     guard case .live(let record) = entry, record.appIndex == appIndex, record.openid == openid,
@@ -223,7 +224,7 @@ public final class SessionStore: Sendable {
         userRevocations.prune(now: now)
         var removed = 0
         for shard in map.shards {
-            removed += shard.entries.withLock { entries -> Int in
+            removed += shard.entries.withLockedValue { entries -> Int in
                 let dead = entries.compactMap { id, entry in isDead(entry, now: now) ? id : nil }
                 for id in dead { entries.removeValue(forKey: id) }
                 if entries.capacity > 64 && entries.capacity > 4 * entries.count {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Session entries split over a fixed power-of-two number of shards, each a dictionary behind its own lock.
@@ -5,7 +6,7 @@ import Synchronization
 /// input decides placement (only authenticated token ids ever reach the map).
 final class ShardedSessionMap: Sendable {
     final class Shard: Sendable {
-        let entries = Mutex<[TokenID: SessionEntry]>([:])
+        let entries = NIOLockedValueBox<[TokenID: SessionEntry]>([:])
     }
 
     let shards: [Shard]
@@ -22,10 +23,12 @@ final class ShardedSessionMap: Sendable {
     func withShard<R: Sendable, E: Error>(
         for id: TokenID, _ body: (inout [TokenID: SessionEntry]) throws(E) -> R
     ) throws(E) -> R {
-        try shards[shardIndex(for: id)].entries.withLock { (entries) throws(E) -> R in try body(&entries) }
+        try shards[shardIndex(for: id)].entries.withLockedValue { entries in
+            Result { () throws(E) -> R in try body(&entries) }
+        }.get()
     }
 
     var count: Int {
-        shards.reduce(0) { total, shard in total + shard.entries.withLock { $0.count } }
+        shards.reduce(0) { total, shard in total + shard.entries.withLockedValue { $0.count } }
     }
 }

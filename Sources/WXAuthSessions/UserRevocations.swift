@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// "Every session of this user that existed at time T is revoked": the watermark REVOKE_USER leaves behind, so a
@@ -14,13 +15,13 @@ final class UserRevocations: Sendable {
         var forgetAt: Int64
     }
 
-    private let watermarks = Mutex<[User: Watermark]>([:])
+    private let watermarks = NIOLockedValueBox<[User: Watermark]>([:])
     private let isEmpty = Atomic<Bool>(true)
 
     /// Sessions of the user created before `at` are revoked; the watermark is kept until `forgetAt` (when every
     /// such session has passed its absolute deadline anyway).
     func revoke(appIndex: UInt16, openid: String, at: Int64, forgetAt: Int64) {
-        watermarks.withLock { watermarks in
+        watermarks.withLockedValue { watermarks in
             watermarks[User(appIndex: appIndex, openid: openid)] = Watermark(revokedAt: at, forgetAt: forgetAt)
             isEmpty.store(false, ordering: .releasing)
         }
@@ -28,7 +29,7 @@ final class UserRevocations: Sendable {
 
     func isRevoked(appIndex: UInt16, openid: String, createdAt: Int64) -> Bool {
         guard !isEmpty.load(ordering: .acquiring) else { return false }
-        return watermarks.withLock { watermarks in
+        return watermarks.withLockedValue { watermarks in
             guard let mark = watermarks[User(appIndex: appIndex, openid: openid)] else { return false }
             return createdAt < mark.revokedAt
         }
@@ -36,7 +37,7 @@ final class UserRevocations: Sendable {
 
     func prune(now: Int64) {
         guard !isEmpty.load(ordering: .acquiring) else { return }
-        watermarks.withLock { watermarks in
+        watermarks.withLockedValue { watermarks in
             watermarks = watermarks.filter { $0.value.forgetAt > now }
             isEmpty.store(watermarks.isEmpty, ordering: .releasing)
         }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Logging
 import Synchronization
 
@@ -36,7 +37,7 @@ public final class AccessTokenManager: Sendable {
     }
 
     private let fetcher: any AccessTokenFetching
-    private let state = Mutex<[String: AppState]>([:])
+    private let state = NIOLockedValueBox<[String: AppState]>([:])
     private let fetches = Atomic<Int>(0)
     private let now: @Sendable () -> ContinuousClock.Instant
     private let logger: Logger
@@ -58,7 +59,7 @@ public final class AccessTokenManager: Sendable {
     public func token(appID: String, secret: String) async throws(WeChatError) -> String {
         enum Step { case ready(String), wait(Task<Result<Cached, WeChatError>, Never>) }
         let now = self.now()
-        let step = state.withLock { states -> Step in
+        let step = state.withLockedValue { states -> Step in
             var app = states[appID] ?? AppState()
             defer { states[appID] = app }
             if let cached = app.cached, now < cached.expiresAt {
@@ -84,7 +85,7 @@ public final class AccessTokenManager: Sendable {
     /// Forgets `token` if it is still the app's current one (WeChat answered 40001 or 42001 with it). A stale
     /// answer for a token already replaced changes nothing, so a burst of failures causes one fetch.
     public func invalidate(appID: String, token: String) {
-        state.withLock { states in
+        state.withLockedValue { states in
             if states[appID]?.cached?.value == token { states[appID]?.cached = nil }
         }
     }
@@ -125,7 +126,7 @@ public final class AccessTokenManager: Sendable {
                 logger.warning("access token fetch failed", metadata: ["wechat.appid": "\(appID)", "wechat.failure": "\(error)"])
                 result = .failure(error)
             }
-            state.withLock { states in
+            state.withLockedValue { states in
                 states[appID]?.inFlight = nil
                 if case .success(let cached) = result { states[appID]?.cached = cached }
             }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Logging
 import Synchronization
 
@@ -22,7 +23,7 @@ public struct UpstreamPolicy: Sendable {
 public final class ResilientCodeExchanger: CodeExchanging {
     private let upstream: any CodeExchanging
     private let policy: UpstreamPolicy
-    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private let breakers = NIOLockedValueBox<[String: CircuitBreaker]>([:])
     private let logger: Logger
     private let sleep: @Sendable (Duration) async -> Void
 
@@ -61,12 +62,12 @@ public final class ResilientCodeExchanger: CodeExchanging {
 
     /// The breaker state of one app (tests, metrics).
     public func breakerState(appID: String) -> CircuitBreaker.State {
-        breakers.withLock { $0[appID]?.state ?? .closed(consecutiveFailures: 0) }
+        breakers.withLockedValue { $0[appID]?.state ?? .closed(consecutiveFailures: 0) }
     }
 
     private func acquire(_ appID: String) -> Bool {
         let now = ContinuousClock.now
-        return breakers.withLock { breakers in
+        return breakers.withLockedValue { breakers in
             var breaker = breakers[appID] ?? CircuitBreaker(
                 failureThreshold: policy.breakerFailureThreshold, cooldown: policy.breakerCooldown)
             let allowed = breaker.acquirePermission(now: now)
@@ -77,7 +78,7 @@ public final class ResilientCodeExchanger: CodeExchanging {
 
     private func record(_ appID: String, failure: WeChatError?) {
         let now = ContinuousClock.now
-        let opened = breakers.withLock { breakers -> Bool in
+        let opened = breakers.withLockedValue { breakers -> Bool in
             guard var breaker = breakers[appID] else { return false }
             let wasOpen = if case .open = breaker.state { true } else { false }
             if let failure, failure.isUpstreamFailure {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -35,7 +36,7 @@ public final class WeChatSimulator: Sendable {
     private let logger: Logger
     private let store: SimulatorStore
     private let connections = ConnectionRegistry()
-    private let lifecycle = Mutex<Lifecycle>(.idle)
+    private let lifecycle = NIOLockedValueBox<Lifecycle>(.idle)
 
     /// - Parameters:
     ///   - configuration: apps, fixture users, code lifetime, latency.
@@ -61,12 +62,12 @@ public final class WeChatSimulator: Sendable {
         guard Self.isLoopback(host) else {
             throw WeChatSimulatorError(.nonLoopbackHost, "the simulator binds loopback only (127.0.0.0/8, ::1, localhost), not \(host)")
         }
-        try self.lifecycle.withLock { (state: inout Lifecycle) throws(WeChatSimulatorError) in
-            guard case .idle = state else {
-                throw WeChatSimulatorError(.alreadyStarted, "start() may be called once")
-            }
+        let wasIdle = self.lifecycle.withLockedValue { (state: inout Lifecycle) -> Bool in
+            guard case .idle = state else { return false }
             state = .starting
+            return true
         }
+        guard wasIdle else { throw WeChatSimulatorError(.alreadyStarted, "start() may be called once") }
         let router = SimulatorRouter(store: self.store, logger: self.logger)
         let maximumBodyBytes = self.configuration.maximumRequestBodyBytes
         let connections = self.connections
@@ -90,19 +91,19 @@ public final class WeChatSimulator: Sendable {
         do {
             server = try await bootstrap.bind(host: host, port: port).get()
         } catch {
-            self.lifecycle.withLock { $0 = .idle }
+            self.lifecycle.withLockedValue { $0 = .idle }
             throw error
         }
         let boundPort = server.localAddress?.port ?? port
         let ip = server.localAddress?.ipAddress ?? host
         let baseURL = ip.contains(":") ? "http://[\(ip)]:\(boundPort)" : "http://\(ip):\(boundPort)"
-        self.lifecycle.withLock { $0 = .running(server: server, baseURL: baseURL, port: boundPort) }
+        self.lifecycle.withLockedValue { $0 = .running(server: server, baseURL: baseURL, port: boundPort) }
         self.logger.info("WeChat simulator listening", metadata: ["base_url": "\(baseURL)"])
     }
 
     /// Stops listening and closes every connection (answers still waiting for a hang are dropped). Idempotent.
     public func shutdown() async throws {
-        let server: (any Channel)? = self.lifecycle.withLock { state in
+        let server: (any Channel)? = self.lifecycle.withLockedValue { state in
             switch state {
             case .running(let server, let baseURL, let port):
                 state = .stopped(baseURL: baseURL, port: port)
@@ -126,7 +127,7 @@ public final class WeChatSimulator: Sendable {
 
     /// Where the simulator listens, e.g. "http://127.0.0.1:54321" (no trailing slash). Call after `start()`.
     public var baseURL: String {
-        self.lifecycle.withLock { state in
+        self.lifecycle.withLockedValue { state in
             switch state {
             case .running(_, let baseURL, _), .stopped(let baseURL?, _):
                 return baseURL
@@ -138,7 +139,7 @@ public final class WeChatSimulator: Sendable {
 
     /// The bound port (useful with `port: 0`). Call after `start()`.
     public var port: Int {
-        self.lifecycle.withLock { state in
+        self.lifecycle.withLockedValue { state in
             switch state {
             case .running(_, _, let port), .stopped(_, let port?):
                 return port

@@ -80,7 +80,7 @@ extension SessionStore {
 
     /// Dictionary capacity of shard `index`.
     func shardCapacity(_ index: Int = 0) -> Int {
-        map.shards[index].entries.withLock { $0.capacity }
+        map.shards[index].entries.withLockedValue { $0.capacity }
     }
 
     /// Copies every entry of `other`'s map into this store's map (same shard count): stands in for a process that
@@ -88,8 +88,8 @@ extension SessionStore {
     func adoptEntries(of other: SessionStore) {
         precondition(map.shards.count == other.map.shards.count)
         for (mine, theirs) in zip(map.shards, other.map.shards) {
-            let copied = theirs.entries.withLock { $0 }
-            mine.entries.withLock { $0.merge(copied) { _, new in new } }
+            let copied = theirs.entries.withLockedValue { $0 }
+            mine.entries.withLockedValue { $0.merge(copied) { _, new in new } }
         }
     }
 }
