@@ -129,6 +129,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "WXAuthServerTests", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthServer", "WXAuthClient", "WeChatSimulator", "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat",
             "WXAuthCrypto",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,9 +1,10 @@
+import NIOConcurrencyHelpers
 import Logging
 import Synchronization
 
 /// Keeps every log line a test's server writes (message and metadata), to assert that no secret is ever logged.
 final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = NIOLockedValueBox<[String]>([])
 
     func logger(label: String) -> Logger {
         var logger = Logger(label: label) { label in Handler(label: label, sink: self) }
@@ -11,9 +12,9 @@ final class CapturedLogs: Sendable {
         return logger
     }
 
-    var all: [String] { lines.withLock { $0 } }
+    var all: [String] { lines.withLockedValue { $0 } }
 
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+    fileprivate func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
 
     private struct Handler: LogHandler {
         let label: String

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -55,7 +56,7 @@ final class RawConnection: Sendable {
     func nextFrame(timeout: Duration = .seconds(5)) async throws -> Frame {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let result: (Frame?, Bool) = collector.state.withLock { state in
+            let result: (Frame?, Bool) = collector.state.withLockedValue { state in
                 let frame = try? FrameDecoder.decodeFrame(from: &state.buffer, maxFrameSize: 1 << 24)
                 return (frame ?? nil, state.closed)
             }
@@ -70,7 +71,7 @@ final class RawConnection: Sendable {
     func waitForClose(timeout: Duration = .seconds(5)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if collector.state.withLock({ $0.closed }) { return true }
+            if collector.state.withLockedValue({ $0.closed }) { return true }
             try? await Task.sleep(for: .milliseconds(5))
         }
         return false
@@ -89,7 +90,7 @@ final class RawConnection: Sendable {
 
     /// How many whole frames have arrived and not been taken yet; consumes them.
     func drainFrames() -> Int {
-        collector.state.withLock { state in
+        collector.state.withLockedValue { state in
             var count = 0
             while let frame = try? FrameDecoder.decodeFrame(from: &state.buffer, maxFrameSize: 1 << 24), frame != nil {
                 count += 1
@@ -105,15 +106,15 @@ final class RawConnection: Sendable {
 
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
-        let state = Mutex<(buffer: ByteBuffer, closed: Bool)>((ByteBuffer(), false))
+        let state = NIOLockedValueBox<(buffer: ByteBuffer, closed: Bool)>((ByteBuffer(), false))
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var bytes = unwrapInboundIn(data)
-            state.withLock { $0.buffer.writeBuffer(&bytes) }
+            state.withLockedValue { $0.buffer.writeBuffer(&bytes) }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            state.withLock { $0.closed = true }
+            state.withLockedValue { $0.closed = true }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
