@@ -164,7 +164,7 @@ struct DaemonRestartTests {
             let mallory = try await Self.login(client, simulator, user: "mallory")
             let mallory2 = try await Self.login(client, simulator, user: "mallory")
             #expect(try await client.revokeUser(appID: Self.appID, openid: mallory.session.openid) == 2)
-            try await Task.sleep(for: .milliseconds(1600))  // > the 1 s flush interval
+            try await Task.sleep(for: .milliseconds(3000))  // three 1 s flush intervals
             try? await client.close()
             first.kill9()
             #expect(first.process.terminationReason == .uncaughtSignal)
@@ -203,7 +203,7 @@ struct DaemonRestartTests {
             client = try await WXAuthClient.connect(host: "127.0.0.1", port: try await second.port())
             try await second.waitForLog("snapshot temporary file written")
             let during = try await Self.login(client, simulator, user: "during").token
-            try await Task.sleep(for: .milliseconds(1600))
+            try await Task.sleep(for: .milliseconds(3000))  // three flush intervals
             try? await client.close()
             second.kill9()
             #expect(FileManager.default.fileExists(atPath: directory + "/sessions.snapshot.tmp"))
