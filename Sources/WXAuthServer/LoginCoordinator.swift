@@ -73,7 +73,6 @@ final class LoginCoordinator: Sendable {
     }
 
     private static func rateLimited(_ wait: Duration, _ message: String) -> ServerError {
-        let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
-        return ServerError(.rateLimited, message, errcode: 0, retryAfterMilliseconds: UInt32(clamping: max(milliseconds, 1)))
+        ServerError(.rateLimited, message, errcode: 0, retryAfterMilliseconds: UInt32(clamping: max(wait.wholeMilliseconds, 1)))
     }
 }

@@ -52,7 +52,7 @@ public final class ResilientCodeExchanger: CodeExchanging {
                 guard error.isSafeToRetry, attempt < policy.maxRetries else { throw error }
                 let delay = backoff(attempt: attempt)
                 logger.info("retrying WeChat call", metadata: [
-                    "app": "\(appID)", "attempt": "\(attempt + 2)", "after_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    "app": "\(appID)", "attempt": "\(attempt + 2)", "after_ms": "\(delay.wholeMilliseconds)",
                 ])
                 await sleep(delay)
                 attempt += 1

@@ -128,7 +128,7 @@ public struct WeChatAPIClient: CodeExchanging {
     private func log(_ answer: Jscode2SessionAnswer, appID: String, latency: Duration) {
         var metadata: Logger.Metadata = [
             LogKey.appID: "\(appID)",
-            LogKey.latencyMilliseconds: "\(Self.milliseconds(latency))",
+            LogKey.latencyMilliseconds: "\(latency.wholeMilliseconds)",
         ]
         if let errcode = answer.errcode { metadata[LogKey.errcode] = "\(errcode)" }
         if let errmsg = answer.errmsg, !errmsg.isEmpty { metadata[LogKey.errmsg] = "\(errmsg)" }
@@ -146,10 +146,6 @@ public struct WeChatAPIClient: CodeExchanging {
         }
     }
 
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
 
     /// Logger metadata keys, in one place.
     enum LogKey {

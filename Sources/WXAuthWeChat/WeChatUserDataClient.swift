@@ -166,8 +166,7 @@ func loggedWeChatCall<T: Sendable>(
 ) async throws(WeChatError) -> T {
     func metadata(_ started: ContinuousClock.Instant) -> Logger.Metadata {
         let elapsed = ContinuousClock.now - started
-        let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-        return ["wechat.appid": "\(appID)", "wechat.latency_ms": "\(ms)"]
+        return ["wechat.appid": "\(appID)", "wechat.latency_ms": "\(elapsed.wholeMilliseconds)"]
     }
     let started = ContinuousClock.now
     do {
