@@ -33,16 +33,31 @@ enum FileIO {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(IOFailure) {
-        let outcome = bytes.withUnsafeBytes { raw in Result { () throws(IOFailure) in try writeAll(fd, raw, path: path) } }
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String, faults: DiskFaultInjection? = nil) throws(IOFailure) {
+        let outcome = bytes.withUnsafeBytes { raw in
+            Result { () throws(IOFailure) in
+                guard let faults else { return try writeAll(fd, raw, path: path) }
+                let (allowed, failure) = faults.admitWrite(count: raw.count)
+                try writeAll(fd, UnsafeRawBufferPointer(rebasing: raw[0..<allowed]), path: path)
+                if let failure { throw IOFailure("write", path, errno: failure) }
+            }
+        }
         try outcome.get()
     }
 
-    static func sync(_ fd: Int32, path: String) throws(IOFailure) {
+    /// Sets the file's size to `length` and its offset to the end: drops a partly written record.
+    static func truncate(_ fd: Int32, to length: Int, path: String) throws(IOFailure) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw IOFailure("ftruncate", path) }
+        guard lseek(fd, off_t(length), SEEK_SET) >= 0 else { throw IOFailure("lseek", path) }
+    }
+
+    static func sync(_ fd: Int32, path: String, faults: DiskFaultInjection? = nil) throws(IOFailure) {
+        if let code = faults?.admitSync() { throw IOFailure("fsync", path, errno: code) }
         guard fsync(fd) == 0 else { throw IOFailure("fsync", path) }
     }
 
-    static func syncData(_ fd: Int32, path: String) throws(IOFailure) {
+    static func syncData(_ fd: Int32, path: String, faults: DiskFaultInjection? = nil) throws(IOFailure) {
+        if let code = faults?.admitSync() { throw IOFailure("fdatasync", path, errno: code) }
         #if canImport(Glibc)
         guard fdatasync(fd) == 0 else { throw IOFailure("fdatasync", path) }
         #else

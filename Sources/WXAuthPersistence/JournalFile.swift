@@ -40,8 +40,12 @@ final class JournalSegment: @unchecked Sendable {
         return UInt64(name.dropFirst(8).dropLast(4), radix: 16)
     }
 
-    /// Creates the file, writes and syncs its header, and syncs the directory so the file itself survives.
-    init(directory: String, generation: UInt64, keyring: ServerKeyring, random: any RandomSource, now: Int64) throws {
+    /// Creates the file, writes and syncs its header, and syncs the directory so the file itself survives. A file
+    /// whose header could not be written is removed again.
+    init(
+        directory: String, generation: UInt64, keyring: ServerKeyring, random: any RandomSource, now: Int64,
+        faults: DiskFaultInjection? = nil
+    ) throws {
         let path = directory + "/" + Self.fileName(generation: generation)
         let header = FileHeader(
             kind: .journal, keyID: keyring.primaryKeyID, generation: generation, createdAt: now,
@@ -54,11 +58,12 @@ final class JournalSegment: @unchecked Sendable {
         do {
             var area = encoded
             withUnsafeBytes(of: headerTag) { area.append(contentsOf: $0) }
-            try FileIO.writeAll(fd, area, path: path)
-            try FileIO.syncData(fd, path: path)
+            try FileIO.writeAll(fd, area, path: path, faults: faults)
+            try FileIO.syncData(fd, path: path, faults: faults)
             try FileIO.syncDirectory(directory)
         } catch {
             close(fd)
+            try? FileIO.remove(path)
             throw error
         }
         self.path = path
@@ -66,6 +71,12 @@ final class JournalSegment: @unchecked Sendable {
         self.generation = generation
         self.keys = keys
         self.chain = headerTag
+    }
+
+    /// Closes the file and removes it (a segment that never became the journal's current one).
+    func discard() {
+        FileIO.close(fd)
+        try? FileIO.remove(path)
     }
 
     /// Appends the framed, authenticated records for `entries` (split every 4096 entries) to `buffer`.

@@ -11,6 +11,8 @@ public struct PersistenceConfiguration: Sendable {
     /// Test hook (`WXAUTH_TEST_SNAPSHOT_PAUSE_MS`): sleep this long after the snapshot's temporary file is written
     /// and synced, before the rename, so a test can kill the process mid-snapshot. 0 in production.
     public var pauseBeforeSnapshotRenameMilliseconds: Int64 = 0
+    /// Test hook: makes journal and snapshot writes fail as a full or failing disk does. nil in production.
+    public var diskFaults: DiskFaultInjection?
 
     public init(directory: String) {
         self.directory = directory

@@ -60,7 +60,7 @@ public enum PersistenceMeasurement {
         let persistence = try SessionPersistence(configuration: configuration, store: store, logger: logger)
         try persistence.start(snapshotNow: false)
         let withJournal = try fill(store)
-        persistence.flushJournal()
+        try persistence.flushJournal()
         let snapshot = try persistence.snapshot()
         persistence.shutdown(finalSnapshot: false)
 

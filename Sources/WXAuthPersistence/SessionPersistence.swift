@@ -77,7 +77,7 @@ public final class SessionPersistence: Sendable {
         self.store = store
         self.random = random
         self.logger = logger
-        self.journal = JournalWriter(policy: configuration.flushPolicy, logger: logger)
+        self.journal = JournalWriter(policy: configuration.flushPolicy, faults: configuration.diskFaults, logger: logger)
         self.lockDescriptor = descriptor
     }
 
@@ -205,18 +205,15 @@ public final class SessionPersistence: Sendable {
             defer { value += 1 }
             return value
         }
-        let segment = try JournalSegment(
-            directory: directory, generation: generation, keyring: store.keyring, random: random, now: store.clockNow
-        )
-        journal.switchSegment(to: segment)
+        try openSegment(generation: generation)
         store.attachJournal(journal)
         var started: [BackgroundLoop] = []
-        if configuration.flushPolicy != .always {
-            started.append(BackgroundLoop(
-                name: "wxauth-journal-flush", intervalMilliseconds: configuration.flushIntervalMilliseconds,
-                runFirstImmediately: false
-            ) { [journal] in journal.flush() })
-        }
+        // Under `interval` and `never` this writes the queue; under `always` the queue is empty unless a write
+        // failed, and this is what retries it once the disk accepts writes again.
+        started.append(BackgroundLoop(
+            name: "wxauth-journal-flush", intervalMilliseconds: configuration.flushIntervalMilliseconds,
+            runFirstImmediately: false
+        ) { [journal] in journal.flushInBackground() })
         started.append(BackgroundLoop(
             name: "wxauth-snapshot", intervalMilliseconds: configuration.snapshotIntervalMilliseconds,
             runFirstImmediately: snapshotNow
@@ -243,15 +240,11 @@ public final class SessionPersistence: Sendable {
             }
             // The cut: changes from now on go to the new journal file; everything before is in the store the
             // snapshot reads below (and in the old journal, which is synced and kept until the rename succeeds).
-            let segment = try JournalSegment(
-                directory: directory, generation: generation, keyring: store.keyring, random: random,
-                now: store.clockNow
-            )
-            journal.switchSegment(to: segment)
+            try openSegment(generation: generation)
             let pause = configuration.pauseBeforeSnapshotRenameMilliseconds
             let written = try SnapshotFile.write(
                 store: store, directory: directory, generation: generation, keyring: store.keyring, random: random,
-                now: store.clockNow
+                now: store.clockNow, faults: configuration.diskFaults
             ) { [logger] in
                 guard pause > 0 else { return }
                 logger.notice("persistence: test hook: snapshot temporary file written; pausing before the rename", metadata: [
@@ -275,9 +268,38 @@ public final class SessionPersistence: Sendable {
         }
     }
 
-    /// Writes buffered journal records now (tests and the measurement tool).
-    public func flushJournal() {
-        journal.flush()
+    /// Creates journal segment `generation` and makes it the journal's current file once everything queued for
+    /// the previous one is on disk. On failure the new file is removed and the previous one stays current.
+    private func openSegment(generation: UInt64) throws {
+        let segment = try JournalSegment(
+            directory: directory, generation: generation, keyring: store.keyring, random: random, now: store.clockNow,
+            faults: configuration.diskFaults
+        )
+        do {
+            try journal.switchSegment(to: segment)
+        } catch {
+            segment.discard()
+            throw error
+        }
+    }
+
+    /// Writes buffered journal records now (tests and the measurement tool). Throws when the disk refused them
+    /// (they stay queued and the journal refuses changes until a flush succeeds).
+    public func flushJournal() throws(IOFailure) {
+        try journal.flush()
+    }
+
+    /// Whether changes can be kept now, and if not, why (for readiness and operators).
+    public var health: Health {
+        Health(journalFailure: journal.currentFailure.map { "\($0)" }, queuedBytes: journal.queuedBytes)
+    }
+
+    public struct Health: Sendable {
+        /// Why the journal refuses changes (a failed write or sync), nil while it accepts them.
+        public var journalFailure: String?
+        /// Encoded changes not yet known to be on disk.
+        public var queuedBytes: Int
+        public var acceptsChanges: Bool { journalFailure == nil }
     }
 
     /// After the server drained: stops the background threads, writes a final snapshot, closes the journal and
@@ -302,7 +324,13 @@ public final class SessionPersistence: Sendable {
             }
         }
         store.attachJournal(nil)
-        journal.switchSegment(to: nil)
+        do {
+            try journal.switchSegment(to: nil)
+        } catch {
+            logger.critical("persistence: could not write the last journal records at shutdown; changes made while the disk refused writes are lost", metadata: [
+                "error": "\(error)", "queued_bytes": "\(journal.queuedBytes)",
+            ])
+        }
         FileIO.close(lockDescriptor)
     }
 }

@@ -28,7 +28,7 @@ enum SnapshotFile {
     /// file is complete and synced, before the rename (tests pause there).
     static func write(
         store: SessionStore, directory: String, generation: UInt64, keyring: ServerKeyring, random: any RandomSource,
-        now: Int64, afterTemporaryWrite: () -> Void = {}
+        now: Int64, faults: DiskFaultInjection? = nil, afterTemporaryWrite: () -> Void = {}
     ) throws -> Written {
         let temporary = directory + "/" + temporaryName
         let header = FileHeader(
@@ -39,12 +39,18 @@ enum SnapshotFile {
         let mac = try HMACSHA256Stream(key: keys.macSecret)
         let fd = try FileIO.create(temporary)
         var closed = false
-        defer { if !closed { close(fd) } }
+        defer {
+            if !closed {
+                // A snapshot that failed half-way (disk full) must not keep the space it took.
+                close(fd)
+                try? FileIO.remove(temporary)
+            }
+        }
 
         var total = 0
         var buffer = BinaryWriter(capacity: 1 << 20 + 4096)
         func drain() throws {
-            try FileIO.writeAll(fd, buffer.bytes, path: temporary)
+            try FileIO.writeAll(fd, buffer.bytes, path: temporary, faults: faults)
             try mac.update(buffer.bytes)
             total += buffer.bytes.count
             buffer.bytes.removeAll(keepingCapacity: true)
@@ -60,9 +66,9 @@ enum SnapshotFile {
         buffer.write(count)
         try drain()
         let tag = try mac.finalize()
-        try FileIO.writeAll(fd, tag, path: temporary)
+        try FileIO.writeAll(fd, tag, path: temporary, faults: faults)
         total += tag.count
-        try FileIO.sync(fd, path: temporary)
+        try FileIO.sync(fd, path: temporary, faults: faults)
         close(fd)
         closed = true
         afterTemporaryWrite()

@@ -23,12 +23,15 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let serverFull = Status(rawValue: 0x31)
     public static let notAuthorized = Status(rawValue: 0x32)
     public static let shuttingDown = Status(rawValue: 0x33)
+    /// The server cannot keep changes (its data directory refuses writes: disk full, I/O error). Nothing was
+    /// acknowledged; LOGIN checks this before it spends the code at WeChat.
+    public static let storeUnavailable = Status(rawValue: 0x34)
     public static let internalError = Status(rawValue: 0x3F)
 
     public static let all: [Status] = [
         .ok, .malformedRequest, .unsupportedVersion, .unknownOpcode, .frameTooLarge, .invalidToken, .tokenExpired,
         .tokenRevoked, .unknownApp, .decryptFailed, .signatureMismatch, .wechatRejected, .wechatUnavailable, .rateLimited, .serverFull, .notAuthorized,
-        .shuttingDown, .internalError,
+        .shuttingDown, .storeUnavailable, .internalError,
     ]
 
     public var name: String {
@@ -50,6 +53,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case .serverFull: "SERVER_FULL"
         case .notAuthorized: "NOT_AUTHORIZED"
         case .shuttingDown: "SHUTTING_DOWN"
+        case .storeUnavailable: "STORE_UNAVAILABLE"
         case .internalError: "INTERNAL_ERROR"
         default: "STATUS_0x" + String(rawValue, radix: 16)
         }
@@ -63,7 +67,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// Whether a client may send the same request again (see PROTOCOL.md). Unknown statuses are not retryable.
     public var isRetryable: Bool {
         switch self {
-        case .wechatUnavailable, .rateLimited, .serverFull, .shuttingDown, .internalError: true
+        case .wechatUnavailable, .rateLimited, .serverFull, .shuttingDown, .storeUnavailable, .internalError: true
         default: false
         }
     }

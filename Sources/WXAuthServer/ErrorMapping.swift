@@ -14,6 +14,8 @@ extension ServerError {
         case .full: self.init(.serverFull, "session capacity reached")
         case .malformedSessionKey: self.init(.wechatUnavailable, "WeChat returned a malformed session_key", errcode: 0)
         case .cryptoFailure: self.init(.internalError, "internal error")
+        case .storeUnavailable:
+            self.init(.storeUnavailable, "the session store cannot keep changes right now (its disk refuses writes); nothing was changed, retry later")
         }
     }
 
@@ -29,7 +31,7 @@ extension ServerError {
             self.init(.wechatRejected, errmsg, errcode: errcode)
         case .unavailable(let errcode, let message):
             self.init(.wechatUnavailable, message, errcode: errcode)
-        case .notSent(let message):
+        case .notSent(let message), .overloaded(let message):
             self.init(.wechatUnavailable, message, errcode: 0)
         case .rateLimited(let errcode, let errmsg, let retryAfter):
             self.init(.rateLimited, errmsg, errcode: errcode, retryAfterMilliseconds: retryAfter)

@@ -43,7 +43,7 @@ public final class WXAuthServer: Service {
         let resilient = ResilientCodeExchanger(upstream: exchanger, policy: configuration.upstream, logger: logger)
         let login = LoginCoordinator(
             exchanger: resilient, store: store, fingerprint: fingerprint, perApp: configuration.loginRatePerApp,
-            perUser: configuration.loginRatePerUser, logger: logger
+            perUser: configuration.loginRatePerUser, deadline: configuration.upstream.callTimeout, logger: logger
         )
         let userData = UserDataCoordinator(
             store: store, wechat: userDataAPI, policy: configuration.userData, fingerprint: fingerprint, logger: logger

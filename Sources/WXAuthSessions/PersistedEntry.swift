@@ -62,5 +62,17 @@ public struct PersistedEntry: Sendable {
 /// carry it). Called after the change took effect in memory, outside the shard locks, on the caller's thread;
 /// one call is one atomic change (a REFRESH reports the tombstone and the new session together).
 public protocol SessionJournal: Sendable {
-    func record(_ entries: [PersistedEntry])
+    /// False while earlier changes could not be written (they are kept and retried). The store then refuses
+    /// every change before making it, so nothing is acknowledged that would be lost.
+    var acceptsChanges: Bool { get }
+    /// Records one atomic change. Throws when the change cannot be kept as the flush policy promises: it could
+    /// not be encoded, or (policy `always`) its write or sync failed. The change stays queued and is retried
+    /// ahead of anything later, so a later success means it is on disk too.
+    func record(_ entries: [PersistedEntry]) throws(JournalRecordFailure)
+}
+
+/// Why `SessionJournal.record` could not keep a change. The description never contains session data.
+public struct JournalRecordFailure: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

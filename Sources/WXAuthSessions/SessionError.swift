@@ -11,4 +11,8 @@ public enum SessionError: Error, Hashable, Sendable {
     case malformedSessionKey
     /// OpenSSL failed (for example RAND_bytes): nothing was issued.
     case cryptoFailure(String)
+    /// The change cannot be kept: the journal cannot write (disk full, I/O error). Refused before the change while
+    /// the journal is failing; with `journal_flush: always`, also when the write of this very change failed. The
+    /// caller must not acknowledge the change (Redis answers MISCONF in the same situation).
+    case storeUnavailable
 }

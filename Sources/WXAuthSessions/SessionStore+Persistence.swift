@@ -18,24 +18,37 @@ final class SessionJournalHook: Sendable {
         return journal.withLockedValue { $0 }
     }
 
-    func created(id: TokenID, record: SessionRecord, appID: String) {
-        guard let journal = current else { return }
-        journal.record([PersistedEntry(id: id, state: .live(record.persisted(appID: appID)))])
+    /// Throws `.storeUnavailable` while the attached journal cannot keep changes. Called before every change.
+    func checkAcceptsChanges() throws(SessionError) {
+        guard let journal = current, !journal.acceptsChanges else { return }
+        throw .storeUnavailable
+    }
+
+    func created(id: TokenID, record: SessionRecord, appID: String) throws(SessionError) {
+        try self.record([PersistedEntry(id: id, state: .live(record.persisted(appID: appID)))])
     }
 
     func refreshed(
         old: TokenID, successor: SessionToken, graceUntil: Int64, forgetAt: Int64, record: SessionRecord, appID: String
-    ) {
-        guard let journal = current else { return }
-        journal.record([
+    ) throws(SessionError) {
+        try self.record([
             PersistedEntry(id: successor.id, state: .live(record.persisted(appID: appID))),
             PersistedEntry(id: old, state: .rotated(successor: successor, graceUntil: graceUntil, forgetAt: forgetAt)),
         ])
     }
 
-    func revoked(_ tombstones: [(TokenID, Int64)]) {
-        guard !tombstones.isEmpty, let journal = current else { return }
-        journal.record(tombstones.map { PersistedEntry(id: $0.0, state: .revoked(forgetAt: $0.1)) })
+    func revoked(_ tombstones: [(TokenID, Int64)]) throws(SessionError) {
+        guard !tombstones.isEmpty else { return }
+        try record(tombstones.map { PersistedEntry(id: $0.0, state: .revoked(forgetAt: $0.1)) })
+    }
+
+    private func record(_ entries: [PersistedEntry]) throws(SessionError) {
+        guard let journal = current else { return }
+        do {
+            try journal.record(entries)
+        } catch {
+            throw .storeUnavailable
+        }
     }
 }
 
@@ -66,6 +79,12 @@ extension SessionStore {
     /// Reports every later LOGIN, REFRESH, REVOKE and REVOKE_USER to `journal` (nil stops reporting).
     public func attachJournal(_ journal: (any SessionJournal)?) {
         persistenceHook.attach(journal)
+    }
+
+    /// False while the attached journal cannot keep changes: LOGIN, REFRESH, REVOKE and REVOKE_USER then fail with
+    /// `.storeUnavailable`. LOGIN checks this before it spends the user's code at WeChat.
+    public var acceptsChanges: Bool {
+        (try? persistenceHook.checkAcceptsChanges()) != nil
     }
 
     /// Calls `body` with every entry that is still alive at `now` (live sessions within their deadlines, tombstones

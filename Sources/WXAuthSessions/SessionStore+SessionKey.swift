@@ -27,6 +27,7 @@ extension SessionStore {
     @discardableResult
     public func replaceSessionKey(_ tokenString: String, previousKey: SessionKey, newKey: SessionKey) throws(SessionError) -> Bool {
         let token = try authenticate(tokenString)
+        try persistenceHook.checkAcceptsChanges()
         statistics.recordLookup()
         let now = clock.nowMilliseconds()
         let outcome = try map.withShard(for: token.id) { (entries) throws(SessionError) -> (SessionRecord, String)? in
@@ -42,7 +43,7 @@ extension SessionStore {
             return (record, app.appID)
         }
         guard let (record, appID) = outcome else { return false }
-        persistenceHook.created(id: token.id, record: record, appID: appID)
+        try persistenceHook.created(id: token.id, record: record, appID: appID)
         return true
     }
 

@@ -49,26 +49,30 @@ public final class SessionStore: Sendable {
         guard let raw = Data(base64Encoded: sessionKeyBase64), let sessionKey = SessionKey(bytes: Array(raw)) else {
             throw .malformedSessionKey
         }
+        try persistenceHook.checkAcceptsChanges()
         guard entries.add(1, ordering: .relaxed).newValue <= configuration.maxEntries else {
             entries.subtract(1, ordering: .relaxed)
             throw .full
         }
+        let app = apps[appIndex]
+        let now = clock.nowMilliseconds()
+        var record = SessionRecord(
+            appIndex: appIndex, keyID: keyring.primaryKeyID, openid: openid,
+            unionid: unionid.flatMap { $0.isEmpty ? nil : $0 }, sessionKey: sessionKey, createdAt: now,
+            lastSeenAt: now, absoluteExpiresAt: now + app.absoluteLifetimeMilliseconds,
+            mac: Tag128(first: 0, second: 0)
+        )
+        let token: SessionToken
         do throws(SessionError) {
-            let app = apps[appIndex]
-            let now = clock.nowMilliseconds()
-            var record = SessionRecord(
-                appIndex: appIndex, keyID: keyring.primaryKeyID, openid: openid,
-                unionid: unionid.flatMap { $0.isEmpty ? nil : $0 }, sessionKey: sessionKey, createdAt: now,
-                lastSeenAt: now, absoluteExpiresAt: now + app.absoluteLifetimeMilliseconds,
-                mac: Tag128(first: 0, second: 0)
-            )
-            let token = try insertNew(&record, appID: appID)
-            persistenceHook.created(id: token.id, record: record, appID: appID)
-            return Issued(token: try encode(token), session: view(of: record, app: app))
+            token = try insertNew(&record, appID: appID)
         } catch {
             entries.subtract(1, ordering: .relaxed)
             throw error
         }
+        // A session whose journal write failed stays in memory (and queued for the journal) but its token is
+        // never handed out: it expires unused.
+        try persistenceHook.created(id: token.id, record: record, appID: appID)
+        return Issued(token: try encode(token), session: view(of: record, app: app))
     }
 
     /// Checks a token and slides its idle deadline.
@@ -92,7 +96,8 @@ public final class SessionStore: Sendable {
         }
         guard let session = outcome else {
             statistics.recordReuse()
-            revokeChain(from: token.id)
+            // Revoked in memory even if the journal cannot keep it now (it stays queued and is retried).
+            try? revokeChain(from: token.id)
             throw .revoked
         }
         return session
@@ -114,6 +119,9 @@ public final class SessionStore: Sendable {
     /// inside the grace window returns the same new token; a retry after it is reuse and revokes the session.
     public func refresh(_ tokenString: String) throws(SessionError) -> Issued {
         let old = try authenticate(tokenString)
+        // Also guards the retry inside the grace window: its successor was journaled by the first attempt, and
+        // is on disk once the journal accepts changes again.
+        try persistenceHook.checkAcceptsChanges()
         for _ in 0..<4 {
             statistics.recordLookup()
             let now = clock.nowMilliseconds()
@@ -126,7 +134,7 @@ public final class SessionStore: Sendable {
             case .rotated(let successor, let graceUntil, _):
                 guard now <= graceUntil else {
                     statistics.recordReuse()
-                    revokeChain(from: old.id)
+                    try? revokeChain(from: old.id)
                     throw .revoked
                 }
                 return try issuedView(of: successor, now: now)
@@ -161,7 +169,7 @@ public final class SessionStore: Sendable {
                     entries.subtract(1, ordering: .relaxed)
                     continue
                 }
-                persistenceHook.refreshed(
+                try persistenceHook.refreshed(
                     old: old.id, successor: newToken, graceUntil: now + configuration.refreshGraceMilliseconds,
                     forgetAt: record.absoluteExpiresAt, record: successor, appID: app.appID
                 )
@@ -174,6 +182,7 @@ public final class SessionStore: Sendable {
     /// Ends the session of `tokenString` (following rotations to the current token).
     public func revoke(_ tokenString: String) throws(SessionError) {
         let token = try authenticate(tokenString)
+        try persistenceHook.checkAcceptsChanges()
         statistics.recordLookup()
         let now = clock.nowMilliseconds()
         try map.withShard(for: token.id) { (entries) throws(SessionError) in
@@ -184,12 +193,13 @@ public final class SessionStore: Sendable {
             case .live(let record): _ = try checkLive(record, id: token.id, now: now, in: &entries)
             }
         }
-        revokeChain(from: token.id)
+        try revokeChain(from: token.id)
     }
 
     /// Ends every live session of one user of one app; returns how many.
     public func revokeUser(appID: String, openid: String) throws(SessionError) -> Int {
         guard let appIndex = apps.index(of: appID) else { throw .unknownApp }
+        try persistenceHook.checkAcceptsChanges()
         let idleTimeout = apps[appIndex].idleTimeoutMilliseconds
         let now = clock.nowMilliseconds()
         var revoked = 0
@@ -212,7 +222,7 @@ public final class SessionStore: Sendable {
         // Sessions that a concurrent REFRESH rotated into an already-scanned shard are caught by the watermark.
         let longestLifetime = apps.apps.map(\.absoluteLifetimeMilliseconds).max() ?? 0
         userRevocations.revoke(appIndex: appIndex, openid: openid, at: now, forgetAt: now + longestLifetime)
-        persistenceHook.revoked(journaled)
+        try persistenceHook.revoked(journaled)
         return revoked
     }
 
@@ -317,12 +327,12 @@ public final class SessionStore: Sendable {
         return Issued(token: try encode(token), session: session)
     }
 
-    /// Marks `start` and every token it was rotated into as revoked.
-    private func revokeChain(from start: TokenID) {
+    /// Marks `start` and every token it was rotated into as revoked. Throws `.storeUnavailable` when the journal
+    /// could not keep the revocation (it holds in memory, and stays queued for the journal).
+    private func revokeChain(from start: TokenID) throws(SessionError) {
         var next: TokenID? = start
         var hops = 0
         var journaled: [(TokenID, Int64)] = []
-        defer { persistenceHook.revoked(journaled) }
         while let id = next, hops < 64 {
             hops += 1
             next = map.withShard(for: id) { entries -> TokenID? in
@@ -340,6 +350,7 @@ public final class SessionStore: Sendable {
                 }
             }
         }
+        try persistenceHook.revoked(journaled)
     }
 
     private func isDead(_ entry: SessionEntry, now: Int64) -> Bool {

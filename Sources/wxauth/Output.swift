@@ -64,23 +64,33 @@ enum Output {
         return ExitCode(code)
     }
 
-    /// One exit code per error class; see README.
+    /// One exit code per error class, in the order the help text lists them (README "CLI" repeats it).
+    static let exitCodes: [(code: Int32, meaning: String, statuses: [Status])] = [
+        (0, "ok", [.ok]),
+        (10, "invalid token", [.invalidToken]),
+        (11, "expired", [.tokenExpired]),
+        (12, "revoked", [.tokenRevoked]),
+        (13, "unknown app", [.unknownApp]),
+        (14, "user data refused (DECRYPT_FAILED)", [.decryptFailed]),
+        (15, "signature mismatch", [.signatureMismatch]),
+        (20, "WeChat rejected the code", [.wechatRejected]),
+        (21, "WeChat unavailable", [.wechatUnavailable]),
+        (30, "rate limited", [.rateLimited]),
+        (31, "server full", [.serverFull]),
+        (32, "not authorized", [.notAuthorized]),
+        (33, "shutting down", [.shuttingDown]),
+        (34, "store unavailable (the server's disk refuses writes)", [.storeUnavailable]),
+        (40, "bad request", [.malformedRequest, .unsupportedVersion, .unknownOpcode, .frameTooLarge]),
+        (69, "cannot connect", []),
+        (70, "internal error", [.internalError]),
+        (75, "timed out", []),
+    ]
+
+    static var exitCodeHelp: String {
+        "Exit codes: " + exitCodes.map { "\($0.code) \($0.meaning)" }.joined(separator: ", ") + "."
+    }
+
     static func exitCode(for status: Status) -> Int32 {
-        switch status {
-        case .invalidToken: 10
-        case .tokenExpired: 11
-        case .tokenRevoked: 12
-        case .unknownApp: 13
-        case .decryptFailed: 14
-        case .signatureMismatch: 15
-        case .wechatRejected: 20
-        case .wechatUnavailable: 21
-        case .rateLimited: 30
-        case .serverFull: 31
-        case .notAuthorized: 32
-        case .shuttingDown: 33
-        case .malformedRequest, .unsupportedVersion, .unknownOpcode, .frameTooLarge: 40
-        default: 70
-        }
+        exitCodes.first { $0.statuses.contains(status) }?.code ?? 70
     }
 }

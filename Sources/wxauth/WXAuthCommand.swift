@@ -7,7 +7,7 @@ struct WXAuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wxauth",
         abstract: "Talk to wxauthd: log in with a wx.login code, validate, refresh and revoke session tokens, decrypt user data.",
-        discussion: "Exit codes: 0 ok, 10 invalid token, 11 expired, 12 revoked, 13 unknown app, 14 user data refused (DECRYPT_FAILED), 15 signature mismatch, 20 WeChat rejected the code, 21 WeChat unavailable, 30 rate limited, 31 server full, 32 not authorized, 33 shutting down, 40 bad request, 69 cannot connect, 70 internal error, 75 timed out.",
+        discussion: Output.exitCodeHelp,
         subcommands: [
             Ping.self, Login.self, Validate.self, Refresh.self, Revoke.self, RevokeUser.self,
             DecryptData.self, VerifySignature.self, PhoneNumberCommand.self, CheckSessionKey.self, ResetSessionKey.self,

@@ -45,7 +45,7 @@ struct JournalTests {
         let fixture = try PersistenceFixture()
         try fixture.open(policy: .interval)
         let flushed = try fixture.login("flushed").token
-        fixture.persistence?.flushJournal()
+        try fixture.persistence?.flushJournal()
         // Simulate kill -9 before the next flush: copy the files as they are on disk now.
         let pending = try fixture.login("pending").token
         let copy = fixture.directory + "-copy"
@@ -64,7 +64,7 @@ struct JournalTests {
         let fixture = try PersistenceFixture()
         try fixture.open()
         let first = try fixture.login("first").token
-        fixture.persistence?.flushJournal()
+        try fixture.persistence?.flushJournal()
         let journal = try #require(fixture.journalPaths().last)
         let sizeAfterFirst = try Data(contentsOf: URL(fileURLWithPath: journal)).count
         let second = try fixture.login("second").token
@@ -130,7 +130,7 @@ struct JournalTests {
         try fixture.open()
         let alice = try fixture.login("alice").token
         try fixture.store.revoke(alice)
-        fixture.persistence?.flushJournal()
+        try fixture.persistence?.flushJournal()
         let journal = try #require(fixture.journalPaths().last)
         let goodPrefix = try Data(contentsOf: URL(fileURLWithPath: journal)).count
         let bob = try fixture.login("bob").token

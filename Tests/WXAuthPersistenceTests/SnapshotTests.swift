@@ -65,7 +65,7 @@ struct SnapshotTests {
         let fixture = try PersistenceFixture()
         try fixture.open()
         _ = try fixture.login("alice")
-        fixture.persistence?.flushJournal()
+        try fixture.persistence?.flushJournal()
         fixture.stop()
         #expect(!fixture.journalPaths().isEmpty)
         for path in [fixture.snapshotPath] + fixture.journalPaths() {

@@ -85,10 +85,13 @@ final class PersistenceFixture {
 
     /// Opens persistence on the current store (load + start). `snapshotNow: false` keeps files predictable.
     @discardableResult
-    func open(policy: JournalFlushPolicy = .interval, keyring: ServerKeyring? = nil) throws -> SessionPersistence.LoadReport {
+    func open(
+        policy: JournalFlushPolicy = .interval, keyring: ServerKeyring? = nil, faults: DiskFaultInjection? = nil
+    ) throws -> SessionPersistence.LoadReport {
         if let keyring { store = SessionStore(keyring: keyring, apps: Self.apps, clock: clock) }
         var configuration = PersistenceConfiguration(directory: directory)
         configuration.flushPolicy = policy
+        configuration.diskFaults = faults
         configuration.snapshotIntervalMilliseconds = 3_600_000
         configuration.flushIntervalMilliseconds = 3_600_000  // tests flush explicitly
         let persistence = try SessionPersistence(configuration: configuration, store: store, logger: log.logger)
@@ -100,7 +103,7 @@ final class PersistenceFixture {
 
     /// A crash after the journal reached the disk: flush, release the lock, no final snapshot.
     func crash() {
-        persistence?.flushJournal()
+        try? persistence?.flushJournal()
         persistence?.shutdown(finalSnapshot: false)
         persistence = nil
     }

@@ -8,6 +8,7 @@ import WXAuthCrypto
 struct SessionKeyAccessTests {
     final class RecordingJournal: SessionJournal {
         let entries = Mutex<[PersistedEntry]>([])
+        var acceptsChanges: Bool { true }
         func record(_ batch: [PersistedEntry]) { entries.withLock { $0 += batch } }
     }
 

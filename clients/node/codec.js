@@ -54,6 +54,7 @@ export const Status = Object.freeze({
   SERVER_FULL: 0x31,
   NOT_AUTHORIZED: 0x32,
   SHUTTING_DOWN: 0x33,
+  STORE_UNAVAILABLE: 0x34,
   INTERNAL_ERROR: 0x3f,
 });
 

@@ -232,6 +232,13 @@ export class ShuttingDownError extends ServerError {
   static retryable = true;
 }
 
+/** The server cannot keep changes (its disk refuses writes): nothing was changed; retry with backoff. */
+export class StoreUnavailableError extends ServerError {
+  static status = 0x34;
+  static statusName = 'STORE_UNAVAILABLE';
+  static retryable = true;
+}
+
 export class InternalServerError extends ServerError {
   static status = 0x3f;
   static statusName = 'INTERNAL_ERROR';
@@ -263,7 +270,7 @@ export const ERROR_CLASSES = new Map(
     InvalidTokenError, TokenExpiredError, TokenRevokedError, UnknownAppError, DecryptFailedError,
     SignatureMismatchError, WeChatRejectedError,
     WeChatUnavailableError, RateLimitedError, ServerFullError, NotAuthorizedError, ShuttingDownError,
-    InternalServerError,
+    StoreUnavailableError, InternalServerError,
   ].map((cls) => [cls.status, cls]),
 );
 

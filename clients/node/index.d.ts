@@ -25,7 +25,7 @@ export declare const Status: Readonly<{
   INVALID_TOKEN: 0x10; TOKEN_EXPIRED: 0x11; TOKEN_REVOKED: 0x12; UNKNOWN_APP: 0x13; DECRYPT_FAILED: 0x14;
   SIGNATURE_MISMATCH: 0x15; WECHAT_REJECTED: 0x20;
   WECHAT_UNAVAILABLE: 0x21; RATE_LIMITED: 0x30; SERVER_FULL: 0x31; NOT_AUTHORIZED: 0x32; SHUTTING_DOWN: 0x33;
-  INTERNAL_ERROR: 0x3f;
+  STORE_UNAVAILABLE: 0x34; INTERNAL_ERROR: 0x3f;
 }>;
 export type StatusName = keyof typeof Status;
 
@@ -243,6 +243,7 @@ export declare class RateLimitedError extends ServerError {
 export declare class ServerFullError extends ServerError {}
 export declare class NotAuthorizedError extends ServerError {}
 export declare class ShuttingDownError extends ServerError {}
+export declare class StoreUnavailableError extends ServerError {}
 export declare class InternalServerError extends ServerError {}
 export declare class UnknownStatusError extends ServerError {
   readonly body: Buffer;

@@ -19,7 +19,8 @@ OPS = {"PING": 0x01, "AUTH": 0x02, "LOGIN": 0x10, "VALIDATE": 0x11, "REFRESH": 0
 STATUS = {"OK": 0x00, "MALFORMED_REQUEST": 0x01, "UNSUPPORTED_VERSION": 0x02, "UNKNOWN_OPCODE": 0x03,
           "FRAME_TOO_LARGE": 0x04, "INVALID_TOKEN": 0x10, "TOKEN_EXPIRED": 0x11, "TOKEN_REVOKED": 0x12,
           "UNKNOWN_APP": 0x13, "WECHAT_REJECTED": 0x20, "WECHAT_UNAVAILABLE": 0x21, "RATE_LIMITED": 0x30,
-          "SERVER_FULL": 0x31, "NOT_AUTHORIZED": 0x32, "SHUTTING_DOWN": 0x33, "INTERNAL_ERROR": 0x3F,
+          "SERVER_FULL": 0x31, "NOT_AUTHORIZED": 0x32, "SHUTTING_DOWN": 0x33, "STORE_UNAVAILABLE": 0x34,
+          "INTERNAL_ERROR": 0x3F,
           "DECRYPT_FAILED": 0x14, "SIGNATURE_MISMATCH": 0x15}
 # DECRYPT_FAILED reason byte.
 DECRYPT_REASONS = {"bad_base64": 1, "bad_key_length": 2, "bad_iv_length": 3, "bad_padding_or_key": 4,
@@ -150,6 +151,10 @@ def main():
          {"message": "signature does not match rawData"}, s("signature does not match rawData")),
         ("phone_number_rejected", "PHONE_NUMBER", 28, "WECHAT_REJECTED",
          {"errcode": 40029, "message": "invalid code"}, struct.pack(">i", 40029) + s("invalid code")),
+        # Persistence (appended).
+        ("store_unavailable", "LOGIN", 31, "STORE_UNAVAILABLE",
+         {"message": "the session store cannot keep changes right now"},
+         s("the session store cannot keep changes right now")),
     ]
     invalid = [
         # A decoder given these bytes must report the named error (and must not read past them).

@@ -11,7 +11,7 @@ from .codec import Hello, Op, Permission, Session, Status, TokenResult, auth_pro
 from .errors import (
     ConnectionLost, DecodeError, DecryptFailed, FieldLimitError, FrameTooLarge, FrameTooLargeError, FrameTooShortError,
     InternalError, InvalidToken, MalformedError, MalformedRequest, NotAuthorized, ProtocolError, RateLimited,
-    RequestTimeout, ServerError, ServerFull, ShuttingDown, SignatureMismatch, TokenError, TokenExpired, TokenRevoked, UnknownApp,
+    RequestTimeout, ServerError, ServerFull, ShuttingDown, SignatureMismatch, StoreUnavailable, TokenError, TokenExpired, TokenRevoked, UnknownApp,
     UnknownOpcode, UnknownOpcodeError, UnknownStatus, UnsupportedVersion, UnsupportedVersionError, WeChatRejected,
     WeChatUnavailable, WxAuthError,
 )
@@ -22,7 +22,7 @@ __all__ = [
     "AsyncClient", "Client", "Pipeline", "Reply", "Hello", "Op", "Permission", "Session", "Status", "TokenResult",
     "auth_proof", "ConnectionLost", "DecodeError", "DecryptFailed", "SignatureMismatch", "FieldLimitError", "FrameTooLarge", "FrameTooLargeError",
     "FrameTooShortError", "InternalError", "InvalidToken", "MalformedError", "MalformedRequest", "NotAuthorized",
-    "ProtocolError", "RateLimited", "RequestTimeout", "ServerError", "ServerFull", "ShuttingDown", "TokenError",
+    "ProtocolError", "RateLimited", "RequestTimeout", "ServerError", "ServerFull", "ShuttingDown", "StoreUnavailable", "TokenError",
     "TokenExpired", "TokenRevoked", "UnknownApp", "UnknownOpcode", "UnknownOpcodeError", "UnknownStatus",
     "UnsupportedVersion", "UnsupportedVersionError", "WeChatRejected", "WeChatUnavailable", "WxAuthError",
 ]

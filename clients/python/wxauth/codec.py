@@ -77,11 +77,13 @@ class Status(IntEnum):
     SERVER_FULL = 0x31
     NOT_AUTHORIZED = 0x32
     SHUTTING_DOWN = 0x33
+    STORE_UNAVAILABLE = 0x34
     INTERNAL_ERROR = 0x3F
 
 
 RETRYABLE_STATUSES = frozenset({Status.WECHAT_UNAVAILABLE, Status.RATE_LIMITED, Status.SERVER_FULL,
-                                Status.SHUTTING_DOWN, Status.INTERNAL_ERROR})
+                                Status.SHUTTING_DOWN, Status.STORE_UNAVAILABLE,
+                                Status.INTERNAL_ERROR})
 
 
 class Permission(IntEnum):

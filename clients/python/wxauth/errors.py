@@ -18,7 +18,7 @@ __all__ = [
     "UnknownOpcodeError", "UnsupportedVersionError", "FieldLimitError", "ConnectionLost", "RequestTimeout",
     "ServerError", "MalformedRequest", "UnsupportedVersion", "UnknownOpcode", "FrameTooLarge", "TokenError",
     "InvalidToken", "TokenExpired", "TokenRevoked", "UnknownApp", "WeChatRejected", "WeChatUnavailable",
-    "RateLimited", "ServerFull", "NotAuthorized", "ShuttingDown", "InternalError", "UnknownStatus",
+    "RateLimited", "ServerFull", "NotAuthorized", "ShuttingDown", "StoreUnavailable", "InternalError", "UnknownStatus",
     "ERROR_CLASSES", "error_for_status",
 ]
 
@@ -247,6 +247,13 @@ class ShuttingDown(ServerError):
     status, status_name, retryable = 0x33, "SHUTTING_DOWN", True
 
 
+class StoreUnavailable(ServerError):
+    """The server cannot keep changes (its disk refuses writes): nothing was changed; retry with backoff. A LOGIN
+    refused this way did not spend its code."""
+
+    status, status_name, retryable = 0x34, "STORE_UNAVAILABLE", True
+
+
 class InternalError(ServerError):
     """Retry once."""
 
@@ -266,7 +273,7 @@ class UnknownStatus(ServerError):
 ERROR_CLASSES = {cls.status: cls for cls in (
     MalformedRequest, UnsupportedVersion, UnknownOpcode, FrameTooLarge, InvalidToken, TokenExpired, TokenRevoked,
     UnknownApp, DecryptFailed, SignatureMismatch, WeChatRejected, WeChatUnavailable, RateLimited, ServerFull, NotAuthorized, ShuttingDown,
-    InternalError)}
+    StoreUnavailable, InternalError)}
 
 
 def error_for_status(status: int, *, message: str = "", request_id: Optional[int] = None, errcode: int = 0,
