@@ -6,6 +6,8 @@ import WXAuthWeChat
 /// LOGIN: asks WeChat who the code belongs to, then opens a session. The only operation that waits on I/O.
 /// Same-code LOGINs are coalesced and their outcome remembered (`CodeOutcomeCache`); LOGINs are rate limited per
 /// app (before WeChat is asked, to protect the app's quota) and per user (after, before a session is made).
+/// A caller waits at most `deadline` (`UpstreamPolicy.callTimeout`); the WeChat call behind it runs on and its
+/// outcome is kept for the code, so a retry with the same code gets the session WeChat's answer made.
 final class LoginCoordinator: Sendable {
     private let exchanger: any CodeExchanging
     private let store: SessionStore
@@ -13,17 +15,19 @@ final class LoginCoordinator: Sendable {
     private let outcomes = CodeOutcomeCache()
     private let perApp: KeyedRateLimiter
     private let perUser: KeyedRateLimiter
+    private let deadline: Duration
     private let logger: Logger
 
     init(
         exchanger: any CodeExchanging, store: SessionStore, fingerprint: TokenFingerprint,
-        perApp: RateLimit, perUser: RateLimit, logger: Logger
+        perApp: RateLimit, perUser: RateLimit, deadline: Duration, logger: Logger
     ) {
         self.exchanger = exchanger
         self.store = store
         self.fingerprint = fingerprint
         self.perApp = KeyedRateLimiter(limit: perApp)
         self.perUser = KeyedRateLimiter(limit: perUser)
+        self.deadline = deadline
         self.logger = logger
     }
 
@@ -31,8 +35,15 @@ final class LoginCoordinator: Sendable {
         guard let app = store.apps.app(appID) else {
             return .error(ServerError(.unknownApp, "app \(appID) is not configured"))
         }
-        let response = await outcomes.outcome(for: appID + "\u{0}" + fingerprint(code)) { [self] in
+        let outcome = await outcomes.outcome(for: appID + "\u{0}" + fingerprint(code), waitingAtMost: deadline) { [self] in
             await performLogin(app: app, code: code)
+        }
+        guard let response = outcome else {
+            logger.info("login answer late: caller answered, WeChat call runs on", metadata: ["app": "\(appID)"])
+            return .error(ServerError(
+                .wechatUnavailable, "WeChat did not answer in time; retry with the same code (its outcome is kept)",
+                errcode: 0
+            ))
         }
         // A remembered session that has since ended (revoked, rotated, expired) is not handed out again: for that
         // caller the code is simply used, as WeChat would say.
@@ -43,6 +54,8 @@ final class LoginCoordinator: Sendable {
     }
 
     private func performLogin(app: AppConfiguration, code: String) async -> Response {
+        // A session that could not be kept is refused before the user's code is spent at WeChat.
+        guard store.acceptsChanges else { return .error(ServerError(SessionError.storeUnavailable)) }
         if let wait = perApp.take(app.appID) {
             return .error(Self.rateLimited(wait, "too many logins for this app"))
         }

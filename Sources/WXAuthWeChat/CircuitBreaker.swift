@@ -41,6 +41,12 @@ public struct CircuitBreaker: Sendable, Hashable {
         state = .closed(consecutiveFailures: 0)
     }
 
+    /// The call never reached WeChat for a reason of ours (no free connection): no verdict. A probe that did not
+    /// happen lets the next call probe instead.
+    public mutating func recordNoVerdict() {
+        if case .halfOpen(probeInFlight: true) = state { state = .halfOpen(probeInFlight: false) }
+    }
+
     /// WeChat was busy or did not answer.
     public mutating func recordFailure(now: ContinuousClock.Instant) {
         switch state {

@@ -32,6 +32,9 @@ public enum WeChatError: Error, Sendable, Hashable {
     /// The request never reached WeChat (connection refused, connect timeout, DNS): the code is still unused, so a
     /// retry is safe.
     case notSent(message: String)
+    /// wxauthd's own connections to WeChat stayed busy for the whole wait: nothing was sent (the code is unused)
+    /// and nothing is known about WeChat's health, so the circuit breaker does not count it.
+    case overloaded(message: String)
 
     /// Failures that say nothing about the code and may be retried with the same code: WeChat busy (-1) and
     /// requests that were never sent. Never 40029, 40163, 40226 or 45011.
@@ -39,7 +42,7 @@ public enum WeChatError: Error, Sendable, Hashable {
         switch self {
         case .unavailable(let errcode, _): errcode == -1
         case .notSent: true
-        case .rejected, .rateLimited: false
+        case .rejected, .rateLimited, .overloaded: false
         }
     }
 
@@ -47,7 +50,7 @@ public enum WeChatError: Error, Sendable, Hashable {
     public var isUpstreamFailure: Bool {
         switch self {
         case .unavailable, .notSent: true
-        case .rejected, .rateLimited: false
+        case .rejected, .rateLimited, .overloaded: false
         }
     }
 }

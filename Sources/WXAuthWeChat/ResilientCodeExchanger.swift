@@ -13,6 +13,15 @@ public struct UpstreamPolicy: Sendable {
     public var breakerFailureThreshold: Int = 5
     /// How long an open breaker fails fast before letting one probe through. Default 10 s.
     public var breakerCooldown: Duration = .seconds(10)
+    /// How long a LOGIN waits for WeChat (`wechat.timeout_seconds`), every attempt and any wait for a free
+    /// connection included. Default 5 s. When it passes the caller gets WECHAT_UNAVAILABLE, but a call already on
+    /// its way runs on (up to `attemptTimeout`) and its outcome is remembered for the code, so a retry with the
+    /// same code gets the session instead of 40163.
+    public var callTimeout: Duration = .seconds(5)
+
+    /// The hard bound of one WeChat call (its HTTP deadline, after a connection is free): twice `callTimeout`, so
+    /// an answer that arrives after the caller stopped waiting is still received and kept.
+    public var attemptTimeout: Duration { callTimeout * 2 }
 
     public init() {}
 }
@@ -81,7 +90,9 @@ public final class ResilientCodeExchanger: CodeExchanging {
         let opened = breakers.withLockedValue { breakers -> Bool in
             guard var breaker = breakers[appID] else { return false }
             let wasOpen = if case .open = breaker.state { true } else { false }
-            if let failure, failure.isUpstreamFailure {
+            if case .overloaded = failure {
+                breaker.recordNoVerdict()
+            } else if let failure, failure.isUpstreamFailure {
                 breaker.recordFailure(now: now)
             } else {
                 breaker.recordSuccess()

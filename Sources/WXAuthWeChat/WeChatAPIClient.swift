@@ -10,10 +10,12 @@ import NIOPosix
 public struct WeChatAPIClient: CodeExchanging {
     /// Scheme, host and optional port of the WeChat API, without a trailing path (e.g. "https://api.weixin.qq.com").
     public let baseURL: String
-    /// Deadline for one whole call: connect, request, response head and body.
+    /// Deadline for one whole call: connect, request, response head and body. With a pool, it starts once the
+    /// call holds a connection slot (waiting for one is bounded by the same duration, separately).
     public let timeout: Duration
 
     private let httpClient: HTTPClient
+    private let slots: CallSlots?
     private let logger: Logger
 
     /// The largest answer body accepted (real answers are about 150 bytes).
@@ -30,10 +32,24 @@ public struct WeChatAPIClient: CodeExchanging {
         timeout: Duration = .seconds(5),
         logger: Logger
     ) {
+        self.init(baseURL: baseURL, httpClient: httpClient, timeout: timeout, logger: logger, slots: nil)
+    }
+
+    /// A client that never queues inside AsyncHTTPClient: calls beyond the pool's connections wait for a slot
+    /// first, and that wait neither counts against `timeout` nor, when it runs out, against WeChat's health.
+    public init(
+        baseURL: String = "https://api.weixin.qq.com", pool: WeChatConnectionPool, timeout: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        self.init(baseURL: baseURL, httpClient: pool.httpClient, timeout: timeout, logger: logger, slots: pool.slots)
+    }
+
+    private init(baseURL: String, httpClient: HTTPClient, timeout: Duration, logger: Logger, slots: CallSlots?) {
         var trimmed = Substring(baseURL)
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         self.baseURL = String(trimmed)
         self.httpClient = httpClient
+        self.slots = slots
         self.timeout = timeout
         self.logger = logger
     }
@@ -59,8 +75,19 @@ public struct WeChatAPIClient: CodeExchanging {
         return "\(self.baseURL)/sns/jscode2session?\(query)"
     }
 
-    /// Runs the request and reads the body, racing both against `timeout`.
+    /// Takes a connection slot (when pooled), then runs the request and reads the body, racing both against
+    /// `timeout`.
     private func call(url: String, clock: ContinuousClock) async -> Jscode2SessionAnswer {
+        guard let slots else { return await self.send(url: url, clock: clock) }
+        guard await slots.acquire(waitingAtMost: self.timeout) else {
+            let message = "all \(slots.count) WeChat connections stayed busy for \(self.timeout); not sent"
+            return Jscode2SessionAnswer(result: .failure(.overloaded(message: message)), errcode: nil, errmsg: nil, rid: nil)
+        }
+        defer { slots.release() }
+        return await self.send(url: url, clock: clock)
+    }
+
+    private func send(url: String, clock: ContinuousClock) async -> Jscode2SessionAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         request.headers.add(name: "Accept", value: "application/json")
@@ -140,7 +167,7 @@ public struct WeChatAPIClient: CodeExchanging {
             self.logger.info("jscode2session rejected", metadata: metadata)
         case .failure(.rateLimited):
             self.logger.warning("jscode2session rate limited", metadata: metadata)
-        case .failure(.unavailable(_, let message)), .failure(.notSent(let message)):
+        case .failure(.unavailable(_, let message)), .failure(.notSent(let message)), .failure(.overloaded(let message)):
             metadata[LogKey.failure] = "\(message)"
             self.logger.warning("jscode2session unavailable", metadata: metadata)
         }

@@ -108,7 +108,7 @@ extension WeChatError {
     public var errcode: Int32? {
         switch self {
         case .rejected(let errcode, _), .unavailable(let errcode, _), .rateLimited(let errcode, _, _): errcode
-        case .notSent: nil
+        case .notSent, .overloaded: nil
         }
     }
 }

@@ -183,14 +183,15 @@ struct WXAuthDaemon: AsyncParsableCommand {
             }
         }
 
-        let httpClient = HTTPClient(
-            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
-            configuration: HTTPClient.Configuration(
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-            )
-        )
+        // LOGINs get a pool sized to the login burst the rate limits allow (waiting for one of its connections is
+        // not WeChat's fault); the user-data calls have their own client, so they never take a LOGIN's connection.
+        configuration.upstream.callTimeout = .milliseconds(Int64(timeoutSeconds * 1000))
+        let pool = WeChatConnectionPool(connections: WeChatConnectionPool.connections(
+            forLoginBursts: Array(repeating: configuration.loginRatePerApp.burst, count: configuration.apps.count)
+        ))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
         let exchanger = WeChatAPIClient(
-            baseURL: baseURL, httpClient: httpClient, timeout: .milliseconds(Int64(timeoutSeconds * 1000)),
+            baseURL: baseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
             logger: Logger(label: "wxauthd.wechat")
         )
         let userDataAPI = WeChatUserDataClient(
@@ -215,10 +216,12 @@ struct WXAuthDaemon: AsyncParsableCommand {
         } catch {
             logger.error("wxauthd failed", metadata: ["error": "\(error)"])
             try? await httpClient.shutdown()
+            try? await pool.shutdown()
             try? await simulator?.shutdown()
             throw ExitCode.failure
         }
         try? await httpClient.shutdown()
+        try? await pool.shutdown()
         try? await simulator?.shutdown()
     }
 
