@@ -13,6 +13,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Sent through the pipeline to begin a graceful close.
     struct DrainEvent: Sendable {}
+    /// Sent when the shutdown grace ran out: answer what is still in flight with SHUTTING_DOWN, then close.
+    struct DrainDeadlineEvent: Sendable {}
 
     private let processor: RequestProcessor
     private let statistics: ServerStatistics
@@ -21,6 +23,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var machine: ConnectionStateMachine
     private var readPending = false
     private var context: ChannelHandlerContext?
+    /// Request ids of deferred work not yet answered (a client may reuse an id, hence a count).
+    private var deferredInFlight: [UInt32: Int] = [:]
 
     init(
         processor: RequestProcessor, statistics: ServerStatistics, nonce: [UInt8], maxFrameSize: Int,
@@ -81,6 +85,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 finishRequest(context: context)
             case .deferred(let work):
                 let requestID = frame.requestID
+                deferredInFlight[requestID, default: 0] += 1
                 context.eventLoop.makeFutureWithTask { await work() }.assumeIsolated().whenSuccess { response in
                     self.completeDeferred(response, requestID: requestID)
                 }
@@ -107,6 +112,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainDeadlineEvent {
+            answerInFlightWithShuttingDownAndClose(context: context)
+            return
+        }
         if event is DrainEvent {
             if machine.drain() { context.close(promise: nil) }
             return
@@ -138,6 +147,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func completeDeferred(_ response: Response, requestID: UInt32) {
         guard let context else { return }  // the connection went away meanwhile
+        guard forgetDeferred(requestID) else { return }  // already answered SHUTTING_DOWN
         write(response, requestID: requestID, context: context)
         context.flush()
         finishRequest(context: context)
@@ -156,6 +166,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
             readPending = false
             context.read()
         }
+    }
+
+    /// Removes one in-flight deferred request; false when it is not (any longer) in flight.
+    private func forgetDeferred(_ requestID: UInt32) -> Bool {
+        guard let count = deferredInFlight[requestID] else { return false }
+        deferredInFlight[requestID] = count > 1 ? count - 1 : nil
+        return true
+    }
+
+    /// The shutdown grace ran out: every request still in flight gets SHUTTING_DOWN (retryable) instead of a cut
+    /// connection, then the connection closes once those answers are written.
+    private func answerInFlightWithShuttingDownAndClose(context: ChannelHandlerContext) {
+        guard machine.state != .closed else { return }
+        let pending = deferredInFlight
+        deferredInFlight = [:]
+        machine.closed()
+        let answer = Response.error(ServerError(.shuttingDown, "server is shutting down; retry on another server"))
+        for (requestID, count) in pending {
+            for _ in 0..<count { write(answer, requestID: requestID, context: context) }
+        }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+            .whenComplete { _ in context.close(promise: nil) }
     }
 
     private func writeAndClose(_ response: Response, requestID: UInt32, context: ChannelHandlerContext) {

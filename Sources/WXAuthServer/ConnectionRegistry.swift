@@ -23,7 +23,8 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { channels.withLockedValue { $0.count } }
 
-    /// Asks every connection to finish its in-flight requests and close; waits up to `timeout`, then closes the rest.
+    /// Asks every connection to finish its in-flight requests and close; waits up to `timeout`, then cuts the
+    /// rest short: what they still have in flight is answered SHUTTING_DOWN, then they close.
     func drain(timeout: TimeAmount) async {
         let open = channels.withLockedValue { Array($0.values) }
         for channel in open {
@@ -31,15 +32,20 @@ final class ConnectionRegistry: Sendable {
         }
         let deadline = NIODeadline.now() + timeout
         for channel in open {
-            let remaining = deadline - NIODeadline.now()
-            if remaining <= .zero {
-                channel.close(promise: nil)
-                continue
-            }
-            let closed = channel.closeFuture
-            let timer = channel.eventLoop.scheduleTask(in: remaining) { channel.close(promise: nil) }
-            try? await closed.get()
+            let remaining = max(deadline - NIODeadline.now(), .zero)
+            let timer = channel.eventLoop.scheduleTask(in: remaining) { Self.cutShort(channel) }
+            try? await channel.closeFuture.get()
             timer.cancel()
         }
+    }
+
+    /// How long a connection cut short has to write its SHUTTING_DOWN answers before it is closed regardless.
+    static let cutShortWriteAllowance: TimeAmount = .milliseconds(500)
+
+    /// The grace ran out: the connection handler answers every request still in flight with SHUTTING_DOWN and
+    /// closes; a connection without one (or that cannot write) is closed after `cutShortWriteAllowance`.
+    private static func cutShort(_ channel: any Channel) {
+        channel.pipeline.fireUserInboundEventTriggered(ConnectionHandler.DrainDeadlineEvent())
+        channel.eventLoop.scheduleTask(in: cutShortWriteAllowance) { channel.close(promise: nil) }
     }
 }

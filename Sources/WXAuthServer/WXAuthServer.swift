@@ -73,6 +73,12 @@ public final class WXAuthServer: Service {
             "address": "\(address)", "apps": "\(store.apps.apps.count)",
             "callers": "\(configuration.callers.count)", "open": "\(processor.callers.isOpen)",
         ])
+        let grace = ShutdownGrace(configuration)
+        if grace.isExtended {
+            logger.notice("shutdown grace extended to outlast the WeChat call deadline", metadata: [
+                "configured_ms": "\(grace.configured.wholeMilliseconds)", "effective_ms": "\(grace.effective.wholeMilliseconds)",
+            ])
+        }
         await onListening(address)
 
         let sweeper = Task { [store, logger, configuration] in
@@ -94,7 +100,7 @@ public final class WXAuthServer: Service {
             serverChannel.close(promise: nil)
         }
         logger.notice("wxauthd stopped accepting; draining connections", metadata: ["open": "\(connections.count)"])
-        await connections.drain(timeout: .milliseconds(configuration.shutdownGraceMilliseconds))
+        await connections.drain(timeout: TimeAmount(ShutdownGrace(configuration).effective))
         persistence?.shutdown()
         logger.notice("wxauthd stopped")
     }
