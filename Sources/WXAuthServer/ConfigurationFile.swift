@@ -40,7 +40,12 @@ public struct ConfigurationFile: Decodable, Sendable {
         var per_minute: Double?
         var burst: Double
 
-        var limit: RateLimit { RateLimit(perSecond: per_second ?? (per_minute ?? 60) / 60, burst: burst) }
+        func limit(_ key: String) throws -> RateLimit {
+            if per_second != nil && per_minute != nil {
+                throw ConfigurationError("\(key): give per_second or per_minute, not both")
+            }
+            return RateLimit(perSecond: per_second ?? (per_minute ?? 60) / 60, burst: burst)
+        }
     }
 
     var host: String?
@@ -54,6 +59,7 @@ public struct ConfigurationFile: Decodable, Sendable {
     var max_in_flight_per_connection: Int?
     var idle_connection_timeout_seconds: Double?
     var frame_deadline_seconds: Double?
+    var auth_timeout_seconds: Double?
     var login_rate_per_app: Rate?
     var login_rate_per_user: Rate?
     var wechat: WeChat?
@@ -66,19 +72,28 @@ public struct ConfigurationFile: Decodable, Sendable {
     var snapshot_interval_seconds: Double?
     var decrypt_max_age_seconds: Double?
 
+    /// Reads and decodes the file; a key the file format does not have (at any level: `caller` for `callers`,
+    /// a misspelt `secret_env`) is refused rather than silently ignored.
     public static func load(path: String) throws -> ConfigurationFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read configuration file \(path)")
         }
+        let file: ConfigurationFile
+        let json: Any
         do {
-            return try JSONDecoder().decode(ConfigurationFile.self, from: data)
+            file = try JSONDecoder().decode(ConfigurationFile.self, from: data)
+            json = try JSONSerialization.jsonObject(with: data)
         } catch {
             throw ConfigurationError("configuration file \(path) is not valid: \(error)")
         }
+        let unknown = ConfigurationKeys.unknown(in: json, decoded: file)
+        if let first = unknown.first {
+            let more = unknown.count > 1 ? " (and \(unknown.count - 1) more)" : ""
+            throw ConfigurationError(
+                "configuration file \(path): unknown key \"\(first)\"\(more); the keys are listed in the README")
+        }
+        return file
     }
-
-    public var wechatBaseURL: String? { wechat?.base_url }
-    public var wechatTimeoutSeconds: Double? { wechat?.timeout_seconds }
     /// Persistence settings (`data_dir`, `journal_flush`, `snapshot_interval_seconds`); flags override them.
     public var dataDirectory: String? { data_dir }
     public var journalFlush: String? { journal_flush }
@@ -91,34 +106,53 @@ public struct ConfigurationFile: Decodable, Sendable {
         if let max_frame_bytes { configuration.maxFrameSize = max_frame_bytes }
         if let max_sessions { configuration.sessions.maxEntries = max_sessions }
         if let shards { configuration.sessions.shardCount = shards }
-        if let refresh_grace_seconds { configuration.sessions.refreshGraceMilliseconds = Int64(refresh_grace_seconds * 1000) }
-        if let sweep_interval_seconds { configuration.sweepIntervalMilliseconds = Int64(sweep_interval_seconds * 1000) }
+        if let refresh_grace_seconds {
+            configuration.sessions.refreshGraceMilliseconds = try Self.milliseconds(refresh_grace_seconds, "refresh_grace_seconds")
+        }
+        if let sweep_interval_seconds {
+            configuration.sweepIntervalMilliseconds = try Self.milliseconds(sweep_interval_seconds, "sweep_interval_seconds")
+        }
         if let max_connections { configuration.maxConnections = max_connections }
         if let max_in_flight_per_connection { configuration.maxInFlightPerConnection = max_in_flight_per_connection }
         if let idle_connection_timeout_seconds {
-            configuration.idleTimeoutMilliseconds = Int64(idle_connection_timeout_seconds * 1000)
+            configuration.idleTimeoutMilliseconds = try Self.milliseconds(
+                idle_connection_timeout_seconds, "idle_connection_timeout_seconds")
         }
-        if let frame_deadline_seconds { configuration.frameDeadlineMilliseconds = Int64(frame_deadline_seconds * 1000) }
-        if let login_rate_per_app { configuration.loginRatePerApp = login_rate_per_app.limit }
-        if let login_rate_per_user { configuration.loginRatePerUser = login_rate_per_user.limit }
-        if let retries = wechat?.max_retries { configuration.upstream.maxRetries = max(0, min(retries, 5)) }
-        if let failures = wechat?.breaker_failures { configuration.upstream.breakerFailureThreshold = max(1, failures) }
+        if let frame_deadline_seconds {
+            configuration.frameDeadlineMilliseconds = try Self.milliseconds(frame_deadline_seconds, "frame_deadline_seconds")
+        }
+        if let auth_timeout_seconds {
+            configuration.authTimeoutMilliseconds = try Self.milliseconds(auth_timeout_seconds, "auth_timeout_seconds")
+        }
+        if let login_rate_per_app { configuration.loginRatePerApp = try login_rate_per_app.limit("login_rate_per_app") }
+        if let login_rate_per_user { configuration.loginRatePerUser = try login_rate_per_user.limit("login_rate_per_user") }
+        if let url = wechat?.base_url { configuration.wechatBaseURL = url }
+        if let timeout = wechat?.timeout_seconds {
+            configuration.upstream.callTimeout = .milliseconds(try Self.milliseconds(timeout, "wechat.timeout_seconds"))
+        }
+        if let retries = wechat?.max_retries { configuration.upstream.maxRetries = retries }
+        if let failures = wechat?.breaker_failures { configuration.upstream.breakerFailureThreshold = failures }
         if let cooldown = wechat?.breaker_cooldown_seconds {
-            configuration.upstream.breakerCooldown = .milliseconds(Int64(cooldown * 1000))
+            configuration.upstream.breakerCooldown = .milliseconds(try Self.milliseconds(cooldown, "wechat.breaker_cooldown_seconds"))
         }
-        if let age = decrypt_max_age_seconds { configuration.userData.maxWatermarkAgeMilliseconds = Int64(age * 1000) }
+        if let age = decrypt_max_age_seconds {
+            configuration.userData.maxWatermarkAgeMilliseconds = try Self.milliseconds(age, "decrypt_max_age_seconds")
+        }
         for app in apps ?? [] {
             if let age = app.decrypt_max_age_seconds {
-                configuration.userData.maxWatermarkAgePerApp[app.app_id] = Int64(age * 1000)
+                configuration.userData.maxWatermarkAgePerApp[app.app_id] = try Self.milliseconds(
+                    age, "apps[\(app.app_id)].decrypt_max_age_seconds")
             }
             let secret = try Self.secret(inline: app.secret, env: app.secret_env, environment: environment,
                                          what: "app \(app.app_id)")
             configuration.apps.append(AppConfiguration(
                 appID: app.app_id, secret: secret,
-                idleTimeoutMilliseconds: app.idle_timeout_seconds.map { Int64($0 * 1000) }
-                    ?? AppConfiguration.defaultIdleTimeoutMilliseconds,
-                absoluteLifetimeMilliseconds: app.absolute_lifetime_seconds.map { Int64($0 * 1000) }
-                    ?? AppConfiguration.defaultAbsoluteLifetimeMilliseconds
+                idleTimeoutMilliseconds: try app.idle_timeout_seconds.map {
+                    try Self.milliseconds($0, "apps[\(app.app_id)].idle_timeout_seconds")
+                } ?? AppConfiguration.defaultIdleTimeoutMilliseconds,
+                absoluteLifetimeMilliseconds: try app.absolute_lifetime_seconds.map {
+                    try Self.milliseconds($0, "apps[\(app.app_id)].absolute_lifetime_seconds")
+                } ?? AppConfiguration.defaultAbsoluteLifetimeMilliseconds
             ))
         }
         for caller in callers ?? [] {
@@ -144,6 +178,9 @@ public struct ConfigurationFile: Decodable, Sendable {
             guard let bytes = Self.decodeHex(hex) else {
                 throw ConfigurationError("server key \(key.id) is not hex")
             }
+            guard bytes.contains(where: { $0 != 0 }) else {
+                throw ConfigurationError("server key \(key.id) is all zeros; use 32+ random bytes (openssl rand -hex 32)")
+            }
             return ServerKeyring.KeyMaterial(id: key.id, secret: bytes)
         }
         do {
@@ -151,6 +188,15 @@ public struct ConfigurationFile: Decodable, Sendable {
         } catch {
             throw ConfigurationError("server keys: \(error)")
         }
+    }
+
+    /// Seconds as given in the file or a flag, in milliseconds; refuses what cannot be a duration (NaN, infinite,
+    /// more than a year). Ranges are checked by `ServerConfiguration.validate()`.
+    public static func milliseconds(_ seconds: Double, _ name: String) throws(ConfigurationError) -> Int64 {
+        guard seconds.isFinite, abs(seconds) <= 366 * 86_400 else {
+            throw ConfigurationError("\(name) must be a number of seconds, not \(seconds)")
+        }
+        return Int64((seconds * 1000).rounded())
     }
 
     static func secret(inline: String?, env: String?, environment: [String: String], what: String) throws -> String {

@@ -30,8 +30,10 @@ public struct ServerConfiguration: Sendable {
     public var loginRatePerApp = RateLimit(perSecond: 200, burst: 400)
     /// LOGINs per user (app + openid). Default 10 per minute, burst 10 (WeChat allows 100/min per user).
     public var loginRatePerUser = RateLimit(perSecond: 10.0 / 60.0, burst: 10)
-    /// Retries, backoff and circuit breaker for WeChat calls.
+    /// Retries, backoff and circuit breaker for WeChat calls, and their deadline (`wechat.timeout_seconds`).
     public var upstream = UpstreamPolicy()
+    /// Where WeChat lives (`wechat.base_url`, `--wechat-base-url`). https only, except with `--dev`.
+    public var wechatBaseURL = "https://api.weixin.qq.com"
     /// Where sessions survive restarts (`--data-dir`); nil keeps them in memory only. See docs/PERSISTENCE.md.
     public var persistence: PersistenceConfiguration?
     /// DECRYPT's watermark age limits (`decrypt_max_age_seconds`, global or per app). Default: no limit.

@@ -126,16 +126,12 @@ struct WXAuthDaemon: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.isDevelopment = dev
         var keyring: ServerKeyring?
-        var baseURL = "https://api.weixin.qq.com"
-        var timeoutSeconds = 5.0
         var configurationFile: ConfigurationFile?
         if let config {
             let file = try ConfigurationFile.load(path: config)
             configurationFile = file
             try file.apply(to: &configuration, environment: environment)
             keyring = try file.keyring(environment: environment)
-            if let url = file.wechatBaseURL { baseURL = url }
-            if let seconds = file.wechatTimeoutSeconds { timeoutSeconds = seconds }
         }
         for appID in appIDs {
             let variable = "WXAUTH_SECRET_" + appID.uppercased()
@@ -144,16 +140,14 @@ struct WXAuthDaemon: AsyncParsableCommand {
             }
             configuration.apps.append(AppConfiguration(appID: appID, secret: secret))
         }
-        applyFlags(to: &configuration)
+        try applyFlags(to: &configuration)
         try applyPersistence(to: &configuration, file: configurationFile, environment: environment)
-        if let wechatBaseURL { baseURL = wechatBaseURL }
-        if let wechatTimeout { timeoutSeconds = wechatTimeout }
 
         var simulator: WeChatSimulator?
         if dev {
             let devSecret = try OpenSSLRandom().bytes(count: 16).map { String(format: "%02x", $0) }.joined()
             configuration.apps.append(AppConfiguration(appID: DevMode.appID, secret: devSecret))
-            applyLifetimes(to: &configuration)
+            try applyLifetimes(to: &configuration)
             try configuration.validate()
             let embedded = WeChatSimulator(
                 configuration: WeChatSimulatorConfiguration(apps: [DevMode.appID: devSecret]),
@@ -161,7 +155,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
             )
             try await embedded.start(host: "127.0.0.1", port: simPort)
             simulator = embedded
-            if wechatBaseURL == nil { baseURL = embedded.baseURL }
+            if wechatBaseURL == nil { configuration.wechatBaseURL = embedded.baseURL }
             if configuration.persistence == nil {
                 keyring = try ServerKeyring.ephemeral()
             } else if keyring == nil {
@@ -172,7 +166,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
             }
             DevMode.printBanner(simulatorURL: embedded.baseURL)
         } else {
-            applyLifetimes(to: &configuration)
+            try applyLifetimes(to: &configuration)
             try configuration.validate()
             guard keyring != nil else {
                 throw ConfigurationError("""
@@ -185,17 +179,16 @@ struct WXAuthDaemon: AsyncParsableCommand {
 
         // LOGINs get a pool sized to the login burst the rate limits allow (waiting for one of its connections is
         // not WeChat's fault); the user-data calls have their own client, so they never take a LOGIN's connection.
-        configuration.upstream.callTimeout = .milliseconds(Int64(timeoutSeconds * 1000))
         let pool = WeChatConnectionPool(connections: WeChatConnectionPool.connections(
             forLoginBursts: Array(repeating: configuration.loginRatePerApp.burst, count: configuration.apps.count)
         ))
         let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
         let exchanger = WeChatAPIClient(
-            baseURL: baseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
+            baseURL: configuration.wechatBaseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
             logger: Logger(label: "wxauthd.wechat")
         )
         let userDataAPI = WeChatUserDataClient(
-            baseURL: baseURL, httpClient: httpClient, timeout: .milliseconds(Int64(timeoutSeconds * 1000)),
+            baseURL: configuration.wechatBaseURL, httpClient: httpClient, timeout: configuration.upstream.callTimeout,
             logger: Logger(label: "wxauthd.wechat")
         )
         let simulatorURL = simulator?.baseURL
@@ -225,24 +218,33 @@ struct WXAuthDaemon: AsyncParsableCommand {
         try? await simulator?.shutdown()
     }
 
-    private func applyFlags(to configuration: inout ServerConfiguration) {
+    /// Flags win over the file; `ServerConfiguration.validate()` then checks every value, whichever gave it.
+    private func applyFlags(to configuration: inout ServerConfiguration) throws {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
-        if let refreshGrace { configuration.sessions.refreshGraceMilliseconds = Int64(refreshGrace * 1000) }
+        if let refreshGrace {
+            configuration.sessions.refreshGraceMilliseconds = try ConfigurationFile.milliseconds(refreshGrace, "--refresh-grace")
+        }
         if let maxSessions { configuration.sessions.maxEntries = maxSessions }
         if let shards { configuration.sessions.shardCount = shards }
         if let maxFrame { configuration.maxFrameSize = maxFrame }
-        if let sweepInterval { configuration.sweepIntervalMilliseconds = Int64(sweepInterval * 1000) }
+        if let sweepInterval {
+            configuration.sweepIntervalMilliseconds = try ConfigurationFile.milliseconds(sweepInterval, "--sweep-interval")
+        }
         if let maxConnections { configuration.maxConnections = maxConnections }
+        if let wechatBaseURL { configuration.wechatBaseURL = wechatBaseURL }
+        if let wechatTimeout {
+            configuration.upstream.callTimeout = .milliseconds(try ConfigurationFile.milliseconds(wechatTimeout, "--wechat-timeout"))
+        }
     }
 
     /// `--idle-timeout` and `--absolute-lifetime` apply to every app (overriding per-app file settings).
-    private func applyLifetimes(to configuration: inout ServerConfiguration) {
+    private func applyLifetimes(to configuration: inout ServerConfiguration) throws {
+        let idle = try idleTimeout.map { try ConfigurationFile.milliseconds($0, "--idle-timeout") }
+        let absolute = try absoluteLifetime.map { try ConfigurationFile.milliseconds($0, "--absolute-lifetime") }
         for index in configuration.apps.indices {
-            if let idleTimeout { configuration.apps[index].idleTimeoutMilliseconds = Int64(idleTimeout * 1000) }
-            if let absoluteLifetime {
-                configuration.apps[index].absoluteLifetimeMilliseconds = Int64(absoluteLifetime * 1000)
-            }
+            if let idle { configuration.apps[index].idleTimeoutMilliseconds = idle }
+            if let absolute { configuration.apps[index].absoluteLifetimeMilliseconds = absolute }
         }
     }
 }
