@@ -1,10 +1,12 @@
 import WXAuthProtocol
 
 /// One connection's protocol state, without I/O: authentication, in-flight accounting, draining.
-/// The channel handler feeds it events and carries out the actions it returns.
+/// The channel handler feeds it events and carries out the actions it returns; it never calls out.
 struct ConnectionStateMachine {
     enum State: Equatable {
         case awaitingAuthentication
+        /// An AUTH is being checked; nothing else is processed until its result is fed back.
+        case authenticating(previous: Permissions?)
         case ready(Permissions)
         case draining
         case closed
@@ -13,6 +15,8 @@ struct ConnectionStateMachine {
     enum RequestAction: Equatable {
         /// Run the request; the caller has counted it as in flight.
         case process(Request)
+        /// Check this AUTH (throttle, then proof against the nonce) and feed the result to `authenticationChecked`.
+        case authenticate(callerID: String, proof: [UInt8])
         /// Answer now and keep the connection.
         case respond(Response)
         /// Answer now, then close.
@@ -33,11 +37,9 @@ struct ConnectionStateMachine {
     }
 
     /// A frame arrived and was decoded (or failed to decode) into a request.
-    mutating func requestReceived(
-        _ decoded: Result<Request, RequestDecodingError>, authenticate: (String, [UInt8]) -> Permissions?
-    ) -> RequestAction {
+    mutating func requestReceived(_ decoded: Result<Request, RequestDecodingError>) -> RequestAction {
         switch state {
-        case .closed:
+        case .closed, .authenticating:
             return .ignore
         case .draining:
             return .respond(.error(ServerError(.shuttingDown, "server is shutting down")))
@@ -46,24 +48,16 @@ struct ConnectionStateMachine {
                 state = .closed
                 return .respondAndClose(.error(ServerError(.notAuthorized, "authenticate with AUTH first")))
             }
-            guard let permissions = authenticate(callerID, proof) else {
-                state = .closed
-                return .respondAndClose(.error(ServerError(.notAuthorized, "authentication failed")))
-            }
-            state = .ready(permissions)
-            return .respond(.authenticated(permissions: permissions))
+            state = .authenticating(previous: nil)
+            return .authenticate(callerID: callerID, proof: proof)
         case .ready(let permissions):
             switch decoded {
             case .failure(let error):
                 return .respond(.error(error.response))
             case .success(.auth(let callerID, let proof)):
                 // A repeated AUTH must verify like the first (open servers grant everything to everyone).
-                guard let granted = authenticate(callerID, proof) else {
-                    state = .closed
-                    return .respondAndClose(.error(ServerError(.notAuthorized, "authentication failed")))
-                }
-                state = .ready(granted)
-                return .respond(.authenticated(permissions: granted))
+                state = .authenticating(previous: permissions)
+                return .authenticate(callerID: callerID, proof: proof)
             case .success(let request):
                 guard permissions.contains(Permissions(requiredFor: request.opcode)) else {
                     return .respond(.error(ServerError(.notAuthorized, "caller may not \(request.opcode.name)")))
@@ -71,6 +65,29 @@ struct ConnectionStateMachine {
                 inFlight += 1
                 return .process(request)
             }
+        }
+    }
+
+    /// The result of an `.authenticate` action: the caller's permissions, or nil when the proof was wrong, the
+    /// caller unknown, or the source address throttled.
+    mutating func authenticationChecked(_ permissions: Permissions?) -> RequestAction {
+        guard case .authenticating = state else { return .ignore }  // closed or draining meanwhile
+        guard let permissions else {
+            state = .closed
+            return .respondAndClose(.error(ServerError(.notAuthorized, "authentication failed")))
+        }
+        state = .ready(permissions)
+        return .respond(.authenticated(permissions: permissions))
+    }
+
+    /// The authentication deadline passed. Returns true when the connection must close (still not authenticated).
+    mutating func authenticationDeadlinePassed() -> Bool {
+        switch state {
+        case .awaitingAuthentication, .authenticating(previous: nil):
+            state = .closed
+            return true
+        case .authenticating, .ready, .draining, .closed:
+            return false
         }
     }
 
@@ -89,6 +106,19 @@ struct ConnectionStateMachine {
 
     mutating func closed() { state = .closed }
 
-    /// Whether more bytes may be read: backpressure for clients that pipeline without reading replies.
-    var acceptsMoreRequests: Bool { inFlight < maxInFlight }
+    /// Whether another request may be taken: backpressure for clients that pipeline without reading replies.
+    /// Frames beyond the cap stay undecoded (and the socket unread) until a slot frees.
+    var acceptsMoreRequests: Bool {
+        switch state {
+        case .authenticating, .closed: false
+        case .awaitingAuthentication, .ready, .draining: inFlight < maxInFlight
+        }
+    }
+
+    var isAwaitingAuthentication: Bool {
+        switch state {
+        case .awaitingAuthentication, .authenticating(previous: nil): true
+        default: false
+        }
+    }
 }

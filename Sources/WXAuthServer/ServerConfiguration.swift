@@ -24,6 +24,12 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutMilliseconds: Int64 = 300_000
     /// A frame whose first byte arrived must be complete within this long. Default 10 s.
     public var frameDeadlineMilliseconds: Int64 = 10_000
+    /// With callers configured, a connection that has not authenticated within this long is closed (sshd's
+    /// LoginGraceTime), so unauthenticated connections cannot hold the connection cap. Default 10 s.
+    public var authTimeoutMilliseconds: Int64 = 10_000
+    /// Failed AUTHs allowed per source address; over it, the address's connections are refused (`RATE_LIMITED` in
+    /// place of HELLO) until the bucket refills. Default 1/s, burst 20.
+    public var authFailuresPerAddress = RateLimit(perSecond: 1, burst: 20)
     /// Longest wait for in-flight requests on graceful shutdown. Default 10 s.
     public var shutdownGraceMilliseconds: Int64 = 10_000
     /// LOGINs per app, checked before WeChat is asked (protects the app's WeChat quota). Default 200/s, burst 400.

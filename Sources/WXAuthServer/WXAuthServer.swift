@@ -16,6 +16,8 @@ public final class WXAuthServer: Service {
     public let store: SessionStore
     public let statistics = ServerStatistics()
     private let processor: RequestProcessor
+    private let authentication: AuthenticationGuard
+    private let turns = EventLoopTurnsRegistry()
     private let connections = ConnectionRegistry()
     private let random: any RandomSource
     private let group: any EventLoopGroup
@@ -51,6 +53,10 @@ public final class WXAuthServer: Service {
         self.processor = RequestProcessor(
             store: store, callers: try CallerRegistry(configuration.callers), login: login, userData: userData,
             fingerprint: fingerprint, logger: logger
+        )
+        self.authentication = AuthenticationGuard(
+            callers: processor.callers, failuresPerAddress: configuration.authFailuresPerAddress,
+            fingerprint: TokenFingerprint(random: random), statistics: statistics, logger: logger
         )
         self.random = random
         self.group = group
@@ -106,51 +112,62 @@ public final class WXAuthServer: Service {
     }
 
     private func bind() async throws -> any Channel {
-        let configuration = configuration
-        let processor = processor
-        let connections = connections
-        let random = random
-        let logger = logger
         let statistics = statistics
+        let logger = logger
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(statistics: statistics, logger: logger))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.autoRead, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    guard connections.admit(channel, limit: configuration.maxConnections) else {
-                        statistics.recordRefusedConnection()
-                        try sync.addHandler(ConnectionRefusalHandler(ServerError(.serverFull, "too many connections")))
-                        return
-                    }
-                    let nonce = (try? random.bytes(count: 32)) ?? []
-                    guard nonce.count == 32 else {
-                        try sync.addHandler(ConnectionRefusalHandler(ServerError(.internalError, "internal error")))
-                        return
-                    }
-                    if configuration.idleTimeoutMilliseconds > 0 {
-                        try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(configuration.idleTimeoutMilliseconds)))
-                    }
-                    try sync.addHandler(FrameDeadlineHandler(
-                        deadline: .milliseconds(configuration.frameDeadlineMilliseconds),
-                        onExpiry: { statistics.recordFrameDeadlineClosure() }
-                    ))
-                    try sync.addHandler(ByteToMessageHandler(
-                        FrameDecoder(maxFrameSize: configuration.maxFrameSize),
-                        maximumBufferSize: configuration.maxFrameSize + WireFormat.lengthPrefixSize
-                    ))
-                    try sync.addHandler(ConnectionHandler(
-                        processor: processor, statistics: statistics, nonce: nonce,
-                        maxFrameSize: configuration.maxFrameSize,
-                        maxInFlight: configuration.maxInFlightPerConnection, logger: logger
-                    ))
-                }
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try self.configureConnection(channel) }
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
+    }
+
+    /// Sets up one accepted connection's pipeline (on its event loop): a refusal for throttled addresses and
+    /// connections over the cap, otherwise the idle timer and the connection handler.
+    func configureConnection(_ channel: any Channel) throws {
+        let sync = channel.pipeline.syncOperations
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let retryAfter = authentication.retryAfter(address: address) {
+            statistics.recordThrottledConnection()
+            let milliseconds = UInt32(clamping: max(1, retryAfter.wholeMilliseconds))
+            try sync.addHandler(ConnectionRefusalHandler(ServerError(
+                .rateLimited, "too many failed authentications from this address", retryAfterMilliseconds: milliseconds
+            )))
+            return
+        }
+        guard connections.admit(channel, limit: configuration.maxConnections) else {
+            statistics.recordRefusedConnection()
+            try sync.addHandler(ConnectionRefusalHandler(ServerError(.serverFull, "too many connections")))
+            return
+        }
+        let nonce = (try? random.bytes(count: 32)) ?? []
+        guard nonce.count == 32 else {
+            try sync.addHandler(ConnectionRefusalHandler(ServerError(.internalError, "internal error")))
+            return
+        }
+        if configuration.idleTimeoutMilliseconds > 0 {
+            try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(configuration.idleTimeoutMilliseconds)))
+        }
+        let limits = ConnectionHandler.Limits(
+            maxFrameSize: configuration.maxFrameSize, maxInFlight: configuration.maxInFlightPerConnection,
+            frameDeadline: .milliseconds(configuration.frameDeadlineMilliseconds),
+            authenticationDeadline: configuration.authTimeoutMilliseconds > 0
+                ? .milliseconds(configuration.authTimeoutMilliseconds) : nil
+        )
+        try sync.addHandler(ConnectionHandler(
+            processor: processor, authentication: authentication, statistics: statistics,
+            turns: turns.turns(on: channel.eventLoop), nonce: nonce, limits: limits, logger: logger
+        ))
     }
 }
 
