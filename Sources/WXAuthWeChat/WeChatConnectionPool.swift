@@ -18,9 +18,10 @@ public final class WeChatConnectionPool: Sendable {
     /// Connections (and concurrent calls) the pool allows.
     public var connections: Int { slots.count }
 
-    /// - Parameter connections: clamped to `connectionRange`.
+    /// - Parameter connections: at least 1, at most `connectionRange.upperBound` (fewer than
+    ///   `connectionRange.lowerBound` only when the open file limit leaves no more).
     public init(connections: Int, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        let count = min(max(connections, Self.connectionRange.lowerBound), Self.connectionRange.upperBound)
+        let count = min(max(connections, 1), Self.connectionRange.upperBound)
         self.slots = CallSlots(count: count)
         self.httpClient = HTTPClient(
             eventLoopGroupProvider: .shared(eventLoopGroup),

@@ -179,9 +179,8 @@ struct WXAuthDaemon: AsyncParsableCommand {
 
         // LOGINs get a pool sized to the login burst the rate limits allow (waiting for one of its connections is
         // not WeChat's fault); the user-data calls have their own client, so they never take a LOGIN's connection.
-        let pool = WeChatConnectionPool(connections: WeChatConnectionPool.connections(
-            forLoginBursts: Array(repeating: configuration.loginRatePerApp.burst, count: configuration.apps.count)
-        ))
+        // Sized within the open file limit, which may also lower max_connections (FileDescriptorLimit.swift).
+        let pool = WeChatConnectionPool(connections: try fitFileDescriptorLimit(&configuration, logger: logger))
         let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
         let exchanger = WeChatAPIClient(
             baseURL: configuration.wechatBaseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
