@@ -13,6 +13,7 @@ final class LoginCoordinator: Sendable {
     private let store: SessionStore
     private let fingerprint: TokenFingerprint
     private let outcomes = CodeOutcomeCache()
+    private let unusedIdentities = UnusedIdentityCache()
     private let perApp: KeyedRateLimiter
     private let perUser: KeyedRateLimiter
     private let deadline: Duration
@@ -35,8 +36,9 @@ final class LoginCoordinator: Sendable {
         guard let app = store.apps.app(appID) else {
             return .error(ServerError(.unknownApp, "app \(appID) is not configured"))
         }
-        let outcome = await outcomes.outcome(for: appID + "\u{0}" + fingerprint(code), waitingAtMost: deadline) { [self] in
-            await performLogin(app: app, code: code)
+        let key = appID + "\u{0}" + fingerprint(code)
+        let outcome = await outcomes.outcome(for: key, waitingAtMost: deadline) { [self] in
+            await performLogin(app: app, code: code, key: key)
         }
         guard let response = outcome else {
             logger.info("login answer late: caller answered, WeChat call runs on", metadata: ["app": "\(appID)"])
@@ -53,21 +55,27 @@ final class LoginCoordinator: Sendable {
         return response
     }
 
-    private func performLogin(app: AppConfiguration, code: String) async -> Response {
+    private func performLogin(app: AppConfiguration, code: String, key: String) async -> Response {
         // A session that could not be kept is refused before the user's code is spent at WeChat.
         guard store.acceptsChanges else { return .error(ServerError(SessionError.storeUnavailable)) }
-        if let wait = perApp.take(app.appID) {
-            return .error(Self.rateLimited(wait, "too many logins for this app"))
-        }
         let identity: WeChatIdentity
-        do {
-            identity = try await exchanger.exchange(appID: app.appID, secret: app.secret, code: code)
-        } catch {
-            logger.info("login refused by WeChat", metadata: ["app": "\(app.appID)", "outcome": "\(error)"])
-            return .error(ServerError(error))
+        if let kept = unusedIdentities.take(key) {
+            // WeChat already answered for this code (a retry after RATE_LIMITED or STORE_UNAVAILABLE).
+            identity = kept
+        } else {
+            if let wait = perApp.take(app.appID) {
+                return .error(Self.rateLimited(wait, "too many logins for this app"))
+            }
+            do {
+                identity = try await exchanger.exchange(appID: app.appID, secret: app.secret, code: code)
+            } catch {
+                logger.info("login refused by WeChat", metadata: ["app": "\(app.appID)", "outcome": "\(error)"])
+                return .error(ServerError(error))
+            }
         }
         if let wait = perUser.take(app.appID + "\u{0}" + identity.openid) {
             logger.info("login rate limited per user", metadata: ["app": "\(app.appID)"])
+            unusedIdentities.keep(identity, for: key)
             return .error(Self.rateLimited(wait, "too many logins for this user"))
         }
         do {
@@ -78,8 +86,14 @@ final class LoginCoordinator: Sendable {
             logger.debug("session opened", metadata: ["app": "\(app.appID)", "token": "\(fingerprint(issued.token))"])
             return .loggedIn(token: issued.token, session: issued.session)
         } catch {
-            if case .cryptoFailure(let operation) = error {
+            switch error {
+            case .cryptoFailure(let operation):
                 logger.error("no token issued: crypto failure", metadata: ["operation": "\(operation)"])
+            case .storeUnavailable, .full:
+                // The code is spent at WeChat: keep its answer so a retry with the same code gets the session.
+                unusedIdentities.keep(identity, for: key)
+            default:
+                break
             }
             return .error(ServerError(error))
         }

@@ -25,8 +25,9 @@ struct StoreUnavailableTests {
             let kept = try await server.login(client)
 
             disk.failWrites(afterBytes: 3)
-            // The LOGIN whose own write fails: refused, not acknowledged.
-            await #expect(throws: ServerError.self) { _ = try await server.login(client, user: "bob") }
+            // The LOGIN whose own write fails: refused, not acknowledged (WeChat has spent this code).
+            let spent = try server.mintCode(user: "bob")
+            #expect(await Self.status { _ = try await client.login(appID: TestServer.appID, code: spent) } == .storeUnavailable)
             // From now on changes are refused before anything happens, and LOGIN before WeChat sees the code.
             let code = try server.mintCode(user: "carol")
             let refused = await Self.status { _ = try await client.login(appID: TestServer.appID, code: code) }
@@ -47,6 +48,10 @@ struct StoreUnavailableTests {
             // The refused LOGIN did not spend the code: the same code now opens the session.
             let carol = try await client.login(appID: TestServer.appID, code: code)
             #expect(try await client.validate(token: carol.token).openid == carol.session.openid)
+            // The code WeChat spent for the failed write: its answer was kept, so the retry gets a session, not 40163.
+            let bob = try await client.login(appID: TestServer.appID, code: spent)
+            #expect(try await client.validate(token: bob.token).openid == bob.session.openid)
+            #expect(bob.session.openid != carol.session.openid)
             try await client.close()
         }
     }

@@ -144,4 +144,22 @@ struct UpstreamResilienceTests {
             try await client.close()
         }
     }
+
+    /// WeChat spends a code when it answers: a LOGIN refused by the per-user limit keeps that answer, so the retry
+    /// with the same code after `retry_after_ms` gets the session (WeChat would say 40163 to a second exchange).
+    @Test func aRetryAfterThePerUserLimitUsesTheKeptAnswerForTheSameCode() async throws {
+        try await TestServer.with(configure: { $0.loginRatePerUser = RateLimit(perSecond: 4, burst: 1) }) { server in
+            let client = try await server.client()
+            _ = try await server.login(client, user: "grace")
+            let code = try server.mintCode(user: "grace")
+            let error = await loginError(client, code)
+            #expect(error?.status == .rateLimited)
+            let calls = server.simulator.stats.jscode2sessionCalls
+            try await Task.sleep(for: .milliseconds(Int(error?.retryAfterMilliseconds ?? 250) + 100))
+            let retried = try await client.login(appID: TestServer.appID, code: code)
+            #expect(retried.session.openid == (try await client.validate(token: retried.token)).openid)
+            #expect(server.simulator.stats.jscode2sessionCalls == calls, "the retry did not ask WeChat again")
+            try await client.close()
+        }
+    }
 }
