@@ -36,6 +36,7 @@ extension ServerConfiguration {
         try Self.checkSeconds(
             idleTimeoutMilliseconds, in: Limits.idleConnectionTimeout, "idle_connection_timeout_seconds (0 disables)")
         try Self.checkSeconds(frameDeadlineMilliseconds, in: Limits.frameDeadline, "frame_deadline_seconds")
+        try Self.checkSeconds(authTimeoutMilliseconds, in: Limits.authTimeout, "auth_timeout_seconds (0 disables)")
         try Self.checkSeconds(shutdownGraceMilliseconds, in: Limits.shutdownGrace, "shutdown grace")
         try Self.check(loginRatePerApp, "login_rate_per_app")
         try Self.check(loginRatePerUser, "login_rate_per_user")
@@ -69,6 +70,7 @@ extension ServerConfiguration {
         public static let refreshGrace: ClosedRange<Int64> = 0...3_600_000
         public static let idleConnectionTimeout: ClosedRange<Int64> = 0...86_400_000
         public static let frameDeadline: ClosedRange<Int64> = 100...600_000
+        public static let authTimeout: ClosedRange<Int64> = 0...600_000
         public static let shutdownGrace: ClosedRange<Int64> = 0...3_600_000
         public static let wechatTimeout: ClosedRange<Int64> = 100...120_000
         public static let wechatRetries = 0...5

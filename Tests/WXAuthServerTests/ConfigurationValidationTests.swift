@@ -55,6 +55,8 @@ struct ConfigurationValidationTests {
              message: "wechat.breaker_failures must be between 1 and 1000, not 0"),
         Case(description: "frame deadline 0", change: { $0.frameDeadlineMilliseconds = 0 },
              message: "frame_deadline_seconds must be between 0.1 and 600 seconds, not 0"),
+        Case(description: "auth timeout -1", change: { $0.authTimeoutMilliseconds = -1000 },
+             message: "auth_timeout_seconds (0 disables) must be between 0 and 600 seconds, not -1"),
         Case(description: "port 70000", change: { $0.port = 70000 }, message: "port (--port) must be between 0 and 65535, not 70000"),
         Case(description: "duplicate caller id", change: {
             $0.callers = [
