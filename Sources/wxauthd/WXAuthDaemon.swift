@@ -44,10 +44,10 @@ struct WXAuthDaemon: AsyncParsableCommand {
     @Option(help: "Absolute session lifetime, seconds (default 43200).")
     var absoluteLifetime: Double?
 
-    @Option(help: "How long a repeated REFRESH of the old token returns the same new token, seconds (default 30).")
+    @Option(help: "How long a repeated REFRESH of the old token returns the same new token, seconds (default 30; 0 to 3600).")
     var refreshGrace: Double?
 
-    @Option(help: "Maximum stored sessions and tombstones; LOGIN beyond it gets SERVER_FULL (default 2000000).")
+    @Option(help: "Maximum stored sessions and tombstones; LOGIN beyond it gets SERVER_FULL (default 2000000; 1 to 1000000000).")
     var maxSessions: Int?
 
     @Option(help: "Session map shards, a power of two (default 256).")
@@ -56,16 +56,16 @@ struct WXAuthDaemon: AsyncParsableCommand {
     @Option(help: "Largest accepted frame in bytes (default 65536).")
     var maxFrame: Int?
 
-    @Option(help: "Seconds between sweeps of expired sessions (default 30).")
+    @Option(help: "Seconds between sweeps of expired sessions (default 30; 0.1 to 3600).")
     var sweepInterval: Double?
 
-    @Option(help: "Maximum concurrent connections (default 10000).")
+    @Option(help: "Maximum concurrent connections (default 10000; 1 to 1000000; lowered to fit the open file limit).")
     var maxConnections: Int?
 
-    @Option(help: "WeChat API base URL (default https://api.weixin.qq.com; --dev uses the simulator).")
+    @Option(help: "WeChat API base URL, https only (default https://api.weixin.qq.com; --dev uses the simulator and allows http).")
     var wechatBaseURL: String?
 
-    @Option(help: "Deadline of each WeChat call, seconds (default 5).")
+    @Option(help: "How long a LOGIN waits for WeChat, seconds (default 5; 0.1 to 120). A late answer is still kept for the code.")
     var wechatTimeout: Double?
 
     @Option(help: "--dev only: port of the embedded simulator's HTTP endpoint (default 7401; 0 picks a free one).")
