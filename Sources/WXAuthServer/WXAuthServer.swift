@@ -92,6 +92,7 @@ public final class WXAuthServer: Service {
                 try? await Task.sleep(for: .milliseconds(configuration.sweepIntervalMilliseconds))
                 let removed = store.sweep()
                 if removed > 0 { logger.debug("sweep", metadata: ["removed": "\(removed)", "entries": "\(store.entryCount)"]) }
+                HeapRelease.returnFreeMemory()
             }
         }
         defer { sweeper.cancel() }
