@@ -94,7 +94,8 @@ final class CodeOutcomeCache: Sendable {
                 if first { continuation.resume(returning: response) }
             }
             let timer = Task {
-                try? await Task.sleep(for: deadline)
+                // Cancelled means the answer came first: a cancelled sleep returns at once and must not answer.
+                do { try await Task.sleep(for: deadline) } catch { return }
                 answer(nil)
             }
             Task {

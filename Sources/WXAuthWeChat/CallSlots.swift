@@ -41,7 +41,7 @@ final class CallSlots: Sendable {
         }
         guard let ticket else { return true }
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
+            do { try await Task.sleep(for: timeout) } catch { return }  // cancelled: the slot came first
             self?.abandon(ticket)
         }
         defer { timer.cancel() }
