@@ -118,12 +118,31 @@ extension ServerConfiguration {
         guard let scheme, url.count > scheme.count, !url.dropFirst(scheme.count).hasPrefix("/") else {
             throw ConfigurationError("wechat.base_url (--wechat-base-url) must be an https:// URL, not \(url)")
         }
-        if scheme == "http://" && !isDevelopment {
+        if scheme == "http://" && !isDevelopment && !isLoopback(authority: url.dropFirst(scheme.count)) {
             throw ConfigurationError("""
                 wechat.base_url (--wechat-base-url) must use https:// (the AppSecret travels in its requests); \
-                plain http is allowed only with --dev, not \(url)
+                plain http is allowed only with --dev or to a loopback host (a local simulator), not \(url)
                 """)
         }
+    }
+
+    /// Whether the host of `authority` (`host[:port][/path]`) is loopback: 127.0.0.0/8, [::1] or localhost.
+    /// A request there never leaves the machine, so the AppSecret is not sent in clear over a network.
+    static func isLoopback(authority: Substring) -> Bool {
+        let hostAndPort = authority.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !hostAndPort.contains("@") else { return false }
+        let host: Substring
+        if hostAndPort.hasPrefix("[") {
+            guard let close = hostAndPort.firstIndex(of: "]") else { return false }
+            host = hostAndPort[hostAndPort.index(after: hostAndPort.startIndex)..<close]
+        } else {
+            host = hostAndPort.prefix { $0 != ":" }
+        }
+        let lowered = host.lowercased()
+        if lowered == "localhost" || lowered == "::1" { return true }
+        let octets = lowered.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return false }
+        return octets[0] == "127"
     }
 
     private static func checkUnique(_ ids: [String], what: String, key: String) throws(ConfigurationError) {

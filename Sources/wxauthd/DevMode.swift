@@ -5,14 +5,21 @@ enum DevMode {
     /// The app id `--dev` serves through the embedded simulator.
     static let appID = "wxdevapp00000001"
 
-    static func printBanner(simulatorURL: String) {
+    /// `ephemeralKey` and `open` say what `--dev` actually runs with: `--config` may give keys and callers.
+    static func printBanner(simulatorURL: String, ephemeralKey: Bool, open: Bool) {
+        let key = ephemeralKey
+            ? "*  - the server key is EPHEMERAL: every session dies with the process *"
+            : "*  - the server key comes from --config (sessions can be persisted)   *"
+        let callers = open
+            ? "*  - bound to loopback only; no caller authentication (open)           *"
+            : "*  - bound to loopback only; callers from --config must AUTH           *"
         let banner = """
 
             ************************************************************************
             *  wxauthd --dev: DEVELOPMENT MODE. NOT FOR PRODUCTION.                *
             *  - WeChat is the embedded SIMULATOR at \(simulatorURL.padding(toLength: 31, withPad: " ", startingAt: 0))*
-            *  - the server key is EPHEMERAL: every session dies with the process *
-            *  - bound to loopback only; no caller authentication (open)           *
+            \(key)
+            \(callers)
             *  - dev app id: \(appID)                                       *
             *  Mint a login code: wxauth mint-code --user alice                    *
             ************************************************************************

@@ -164,7 +164,10 @@ struct WXAuthDaemon: AsyncParsableCommand {
                     nothing saved could be verified again): give "keys" in --config FILE, or drop --data-dir
                     """)
             }
-            DevMode.printBanner(simulatorURL: embedded.baseURL)
+            DevMode.printBanner(
+                simulatorURL: embedded.baseURL, ephemeralKey: configuration.persistence == nil,
+                open: configuration.callers.isEmpty
+            )
         } else {
             try applyLifetimes(to: &configuration)
             try configuration.validate()

@@ -69,7 +69,17 @@ struct ConfigurationValidationTests {
         Case(description: "plain http WeChat", change: { $0.wechatBaseURL = "http://api.weixin.qq.com" },
              message: """
                 wechat.base_url (--wechat-base-url) must use https:// (the AppSecret travels in its requests); plain \
-                http is allowed only with --dev, not http://api.weixin.qq.com
+                http is allowed only with --dev or to a loopback host (a local simulator), not http://api.weixin.qq.com
+                """),
+        Case(description: "plain http to a private address", change: { $0.wechatBaseURL = "http://10.0.0.7:7401" },
+             message: """
+                wechat.base_url (--wechat-base-url) must use https:// (the AppSecret travels in its requests); plain \
+                http is allowed only with --dev or to a loopback host (a local simulator), not http://10.0.0.7:7401
+                """),
+        Case(description: "plain http to a host named like loopback", change: { $0.wechatBaseURL = "http://127.0.0.1.evil.example" },
+             message: """
+                wechat.base_url (--wechat-base-url) must use https:// (the AppSecret travels in its requests); plain \
+                http is allowed only with --dev or to a loopback host (a local simulator), not http://127.0.0.1.evil.example
                 """),
         Case(description: "no scheme", change: { $0.wechatBaseURL = "api.weixin.qq.com" },
              message: "wechat.base_url (--wechat-base-url) must be an https:// URL, not api.weixin.qq.com"),
@@ -96,8 +106,13 @@ struct ConfigurationValidationTests {
     @Test func plainHTTPIsAllowedWithDev() {
         #expect(Self.refusal {
             $0.isDevelopment = true
-            $0.wechatBaseURL = "http://127.0.0.1:7401"
+            $0.wechatBaseURL = "http://10.0.0.7:7401"
         } == nil)
+    }
+
+    @Test(arguments: ["http://127.0.0.1:7401", "http://127.8.9.10", "http://localhost:7401/", "http://[::1]:7401"])
+    func plainHTTPToALoopbackSimulatorIsAllowed(_ url: String) {
+        #expect(Self.refusal { $0.wechatBaseURL = url } == nil)
     }
 
     // MARK: - The file
@@ -184,7 +199,7 @@ struct DaemonConfigurationRefusalTests {
         (#"{"apps": [{"app_id": "wxabc", "secret": "s"}], "max_in_flight_per_connection": 0}"#,
          "max_in_flight_per_connection must be between 1 and 65536, not 0"),
         (#"{"apps": [{"app_id": "wxabc", "secret": "s"}], "wechat": {"base_url": "http://api.weixin.qq.com"}}"#,
-         "plain http is allowed only with --dev"),
+         "plain http is allowed only with --dev or to a loopback host"),
     ])
     func files(json: String, message: String) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wxauthd-\(UUID()).json").path
