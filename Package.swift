@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "WXAuthClient", targets: ["WXAuthClient"]),
         .library(name: "WXAuthProtocol", targets: ["WXAuthProtocol"]),
         .library(name: "WXAuthSessions", targets: ["WXAuthSessions"]),
+        .library(name: "WXAuthRedis", targets: ["WXAuthRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,7 +36,7 @@ let package = Package(
         ]),
         .target(name: "WXAuthSessions", dependencies: [
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            "WXAuthCrypto", "WXAuthProtocol",
+            "WXAuthCrypto",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
@@ -105,6 +106,20 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        // A Redis / Redis Cluster client (RESP3) on SwiftNIO; nothing wxauth-specific in it.
+        .target(name: "WXAuthRedis", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "WXAuthRedisTests", dependencies: [
+            "WXAuthRedis",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "WXAuthCryptoTests", dependencies: ["WXAuthCrypto"]),
         .testTarget(name: "WXAuthBenchCoreTests", dependencies: [
