@@ -79,13 +79,7 @@ struct FileDescriptorBudgetTests {
         daemon.standardError = err
         try daemon.run()
         defer { if daemon.isRunning { daemon.terminate() } }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let ready = try JSONSerialization.jsonObject(with: line.prefix { $0 != UInt8(ascii: "\n") }) as? [String: Any]
+        let ready: [String: Any]? = try DaemonReadyLine.read(from: out)
         let port = try #require(ready?["port"] as? Int)
 
         var connections: [RawConnection] = []
