@@ -32,18 +32,12 @@ struct PooledTestServer {
     ) async throws -> PooledTestServer {
         let logs = CapturedLogs()
         let logger = logs.logger(label: "wxauthd-test")
-        let simulator = WeChatSimulator(
-            configuration: WeChatSimulatorConfiguration(apps: [TestServer.appID: TestServer.secret]), logger: logger)
-        try await simulator.start()
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.apps = [AppConfiguration(appID: TestServer.appID, secret: TestServer.secret)]
-        configure(&configuration)
+        let simulator = try await ServerUnderTest.simulator(logger: logger)
+        let configuration = ServerUnderTest.configuration(configure)
         let pool = WeChatConnectionPool(connections: connections ?? WeChatConnectionPool.connections(
             forLoginBursts: configuration.apps.map { _ in configuration.loginRatePerApp.burst }))
         let userDataHTTP = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
-        let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
-        let server = try WXAuthServer(
+        let running = try await ServerUnderTest.run(logger: logger) { onListening in try WXAuthServer(
             configuration: configuration,
             keyring: try ServerKeyring.ephemeral(),
             exchanger: WeChatAPIClient(
@@ -52,17 +46,11 @@ struct PooledTestServer {
                 baseURL: userDataBaseURL ?? simulator.baseURL, httpClient: userDataHTTP,
                 timeout: userDataTimeout ?? configuration.upstream.callTimeout, logger: logger),
             logger: logger,
-            onListening: { address in continuation.yield(address) }
-        )
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        let runTask = Task { try await group.run() }
-        var iterator = addresses.makeAsyncIterator()
-        guard let address = await iterator.next(), let port = address.port else {
-            throw TestFailure("server did not start")
-        }
+            onListening: onListening
+        ) }
         return PooledTestServer(
-            server: server, simulator: simulator, port: port, logs: logs, group: group, runTask: runTask, pool: pool,
-            userDataHTTP: userDataHTTP
+            server: running.server, simulator: simulator, port: running.port, logs: logs, group: running.group,
+            runTask: running.runTask, pool: pool, userDataHTTP: userDataHTTP
         )
     }
 

@@ -49,16 +49,11 @@ struct TestServer {
     ) async throws -> TestServer {
         let logs = CapturedLogs()
         let logger = logs.logger(label: "wxauthd-test")
-        let simulator = WeChatSimulator(configuration: WeChatSimulatorConfiguration(apps: [appID: secret]), logger: logger)
-        try await simulator.start()
+        let simulator = try await ServerUnderTest.simulator(logger: logger)
         let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.apps = [AppConfiguration(appID: appID, secret: secret)]
-        configure(&configuration)
+        let configuration = ServerUnderTest.configuration(configure)
         let clock = ManualWallClock(milliseconds: SystemWallClock().nowMilliseconds())
-        let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
-        let server = try WXAuthServer(
+        let running = try await ServerUnderTest.run(logger: logger) { onListening in try WXAuthServer(
             configuration: configuration,
             keyring: try ServerKeyring.ephemeral(),
             exchanger: WeChatAPIClient(baseURL: simulator.baseURL, httpClient: httpClient, timeout: wechatTimeout, logger: logger),
@@ -67,17 +62,11 @@ struct TestServer {
             clock: clock,
             random: random,
             logger: logger,
-            onListening: { address in continuation.yield(address) }
-        )
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        let runTask = Task { try await group.run() }
-        var iterator = addresses.makeAsyncIterator()
-        guard let address = await iterator.next(), let port = address.port else {
-            throw TestFailure("server did not start")
-        }
+            onListening: onListening
+        ) }
         return TestServer(
-            server: server, simulator: simulator, port: port, clock: clock, logs: logs, group: group, runTask: runTask,
-            httpClient: httpClient
+            server: running.server, simulator: simulator, port: running.port, clock: clock, logs: logs,
+            group: running.group, runTask: running.runTask, httpClient: httpClient
         )
     }
 
