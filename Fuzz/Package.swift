@@ -26,6 +26,11 @@ let package = Package(
             .product(name: "WXAuthProtocol", package: root),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        .executableTarget(name: "FuzzRESP3Decoder", dependencies: [
+            "FuzzDriver",
+            .product(name: "WXAuthRedis", package: root),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(name: "FuzzTokenParser", dependencies: [
             "FuzzDriver",
             .product(name: "WXAuthSessions", package: root),

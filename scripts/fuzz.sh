@@ -15,7 +15,7 @@ set -e
 bin=$(swift build --package-path Fuzz --scratch-path .build-fuzz -c debug --show-bin-path)
 
 corpus=.build-fuzz/corpus
-rm -rf "$corpus"; mkdir -p "$corpus/frames" "$corpus/bodies" "$corpus/tokens" Fuzz/findings
+rm -rf "$corpus"; mkdir -p "$corpus/frames" "$corpus/bodies" "$corpus/tokens" "$corpus/resp3" Fuzz/findings
 python3 - "$corpus" <<'PY'
 import json, sys, os
 corpus = sys.argv[1]
@@ -32,8 +32,14 @@ for group in ("requests", "responses", "invalid"):
         if "token" in e.get("decoded", {}):
             open(os.path.join(corpus, "tokens", e["name"]), "wb").write(e["decoded"]["token"].encode())
 PY
+# RESP3 seeds: one of every type (the decoder's byte-vector tests hold the same shapes).
+printf '+OK\r\n' > "$corpus/resp3/simple"; printf '$5\r\nhello\r\n' > "$corpus/resp3/blob"
+printf '=15\r\ntxt:Some string\r\n' > "$corpus/resp3/verbatim"; printf '!3\r\nERR\r\n-ERR x\r\n' > "$corpus/resp3/errors"
+printf ':-42\r\n,inf\r\n,1.5e3\r\n(123456789012345678901234567890\r\n#t\r\n_\r\n' > "$corpus/resp3/scalars"
+printf '*2\r\n%%1\r\n+k\r\n~1\r\n:1\r\n$-1\r\n' > "$corpus/resp3/aggregates"
+printf '|1\r\n+a\r\n:1\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n' > "$corpus/resp3/attribute-push"
 status=0
-for target in FuzzFrameDecoder:frames FuzzMessageDecoders:bodies FuzzTokenParser:tokens; do
+for target in FuzzFrameDecoder:frames FuzzMessageDecoders:bodies FuzzTokenParser:tokens FuzzRESP3Decoder:resp3; do
     name=${target%%:*}; seeds=${target##*:}
     echo "== $name for ${seconds}s"
     if ! "$bin/$name" "$corpus/$seeds" -max_total_time="$seconds" -print_final_stats=1 \
