@@ -84,7 +84,7 @@ final class LoginCoordinator: Sendable {
                 sessionKeyBase64: identity.sessionKey
             )
             logger.debug("session opened", metadata: ["app": "\(app.appID)", "token": "\(fingerprint(issued.token))"])
-            return .loggedIn(token: issued.token, session: issued.session)
+            return .loggedIn(token: issued.token, session: SessionView(issued.session))
         } catch {
             switch error {
             case .cryptoFailure(let operation):

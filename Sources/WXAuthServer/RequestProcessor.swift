@@ -40,11 +40,11 @@ final class RequestProcessor: Sendable {
         case .login(let appID, let code):
             return .deferred { [login] in await login.login(appID: appID, code: code) }
         case .validate(let token):
-            return answer(token, "validate") { () throws(SessionError) in .validated(try store.validate(token)) }
+            return answer(token, "validate") { () throws(SessionError) in .validated(SessionView(try store.validate(token))) }
         case .refresh(let token):
             return answer(token, "refresh") { () throws(SessionError) in
                 let issued = try store.refresh(token)
-                return .refreshed(token: issued.token, session: issued.session)
+                return .refreshed(token: issued.token, session: SessionView(issued.session))
             }
         case .revoke(let token):
             return answer(token, "revoke") { () throws(SessionError) in

@@ -67,7 +67,7 @@ final class UserDataCoordinator: Sendable {
     func phoneNumber(token: String, code: String) async -> Response {
         let session: SessionView
         do {
-            session = try store.peek(token)
+            session = SessionView(try store.peek(token))
         } catch {
             return refused(token, "phone_number", error)
         }
@@ -136,7 +136,7 @@ final class UserDataCoordinator: Sendable {
 
     private func answer(_ token: String, _ operation: String, _ body: (SessionKey, SessionView) throws -> Response) -> Response {
         do {
-            return try store.withSessionKey(token, body)
+            return try store.withSessionKey(token) { key, snapshot in try body(key, SessionView(snapshot)) }
         } catch let error as SessionError {
             return refused(token, operation, error)
         } catch {
@@ -149,7 +149,7 @@ final class UserDataCoordinator: Sendable {
         _ token: String, _ operation: String, _ body: (SessionKey, SessionView) async throws -> Response
     ) async -> Response {
         do {
-            return try await store.withSessionKey(token, body)
+            return try await store.withSessionKey(token) { key, snapshot in try await body(key, SessionView(snapshot)) }
         } catch let error as SessionError {
             return refused(token, operation, error)
         } catch {

@@ -52,6 +52,12 @@ struct MACInput {
         string.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
+    /// A length-prefixed field from raw UTF-8 bytes (the same encoding as `appendField(_: String)`).
+    mutating func appendField(utf8 bytes: UnsafeRawBufferPointer) {
+        append(UInt32(bytes.count))
+        append(bytes: bytes)
+    }
+
     private mutating func append(bytes: UnsafeRawBufferPointer) {
         precondition(count + bytes.count <= capacity, "MAC input larger than computed")
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }

@@ -24,15 +24,18 @@ final class SessionJournalHook: Sendable {
         throw .storeUnavailable
     }
 
-    func created(id: TokenID, record: SessionRecord, appID: String) throws(SessionError) {
-        try self.record([PersistedEntry(id: id, state: .live(record.persisted(appID: appID)))])
+    func created(id: TokenID, record: SessionRecord, strings: SessionStrings, appID: String) throws(SessionError) {
+        guard current != nil else { return }
+        try self.record([PersistedEntry(id: id, state: .live(record.persisted(appID: appID, strings: strings)))])
     }
 
     func refreshed(
-        old: TokenID, successor: SessionToken, graceUntil: Int64, forgetAt: Int64, record: SessionRecord, appID: String
+        old: TokenID, successor: SessionToken, graceUntil: Int64, forgetAt: Int64, record: SessionRecord,
+        strings: SessionStrings, appID: String
     ) throws(SessionError) {
+        guard current != nil else { return }
         try self.record([
-            PersistedEntry(id: successor.id, state: .live(record.persisted(appID: appID))),
+            PersistedEntry(id: successor.id, state: .live(record.persisted(appID: appID, strings: strings))),
             PersistedEntry(id: old, state: .rotated(successor: successor, graceUntil: graceUntil, forgetAt: forgetAt)),
         ])
     }
@@ -53,10 +56,11 @@ final class SessionJournalHook: Sendable {
 }
 
 extension SessionRecord {
-    func persisted(appID: String) -> PersistedSession {
+    func persisted(appID: String, strings: SessionStrings) -> PersistedSession {
         PersistedSession(
-            keyID: keyID, appID: appID, openid: openid, unionid: unionid, sessionKey: sessionKey, createdAt: createdAt,
-            lastSeenAt: lastSeenAt, absoluteExpiresAt: absoluteExpiresAt, mac: mac
+            keyID: keyID, appID: appID, openid: openidString(strings: strings), unionid: unionid(strings: strings),
+            sessionKey: sessionKey, createdAt: createdAt, lastSeenAt: lastSeenAt, absoluteExpiresAt: absoluteExpiresAt,
+            mac: mac
         )
     }
 }
@@ -93,18 +97,19 @@ extension SessionStore {
     public func forEachPersistedEntry<E: Error>(now: Int64, _ body: (PersistedEntry) throws(E) -> Void) throws(E) {
         for shard in map.shards {
             let copy = shard.entries.withLockedValue { $0 }
-            for (id, entry) in copy {
+            try copy.table.forEach { (id, entry) throws(E) in
                 switch entry {
                 case .live(let record):
-                    guard Int(record.appIndex) < apps.apps.count else { continue }
+                    guard Int(record.appIndex) < apps.apps.count else { return }
                     let app = apps[record.appIndex]
-                    guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else { continue }
-                    try body(PersistedEntry(id: id, state: .live(record.persisted(appID: app.appID))))
+                    guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else { return }
+                    let strings = copy.strings(of: id)
+                    try body(PersistedEntry(id: id, state: .live(record.persisted(appID: app.appID, strings: strings))))
                 case .rotated(let successor, let graceUntil, let forgetAt):
-                    guard now < forgetAt else { continue }
+                    guard now < forgetAt else { return }
                     try body(PersistedEntry(id: id, state: .rotated(successor: successor, graceUntil: graceUntil, forgetAt: forgetAt)))
                 case .revoked(let forgetAt):
-                    guard now < forgetAt else { continue }
+                    guard now < forgetAt else { return }
                     try body(PersistedEntry(id: id, state: .revoked(forgetAt: forgetAt)))
                 }
             }
@@ -119,16 +124,22 @@ extension SessionStore {
     @discardableResult
     public func restore(_ entry: PersistedEntry, now: Int64) -> RestoreOutcome {
         let value: SessionEntry
+        var strings = SessionStrings.none
         var lastSeen: Int64 = .min
         switch entry.state {
         case .live(let session):
             guard let appIndex = apps.index(of: session.appID) else { return .unknownApp }
-            let record = SessionRecord(
-                appIndex: appIndex, keyID: session.keyID, openid: session.openid, unionid: session.unionid,
-                sessionKey: session.sessionKey, createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
-                absoluteExpiresAt: session.absoluteExpiresAt, mac: session.mac
+            // Kept as persisted (an empty unionid stays "present and empty"): the MAC covers exactly that.
+            strings = SessionStrings(
+                longOpenid: session.openid.utf8.count > InlineOpenID.capacity ? session.openid : nil,
+                unionid: session.unionid.flatMap { $0.isEmpty ? nil : $0 }
             )
-            guard record.verify(id: entry.id, appID: session.appID, keyring: keyring) else {
+            let record = SessionRecord(
+                sessionKey: session.sessionKey, createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
+                absoluteExpiresAt: session.absoluteExpiresAt, mac: session.mac, openid: InlineOpenID(session.openid),
+                keyID: session.keyID, appIndex: appIndex, hasUnionid: session.unionid != nil
+            )
+            guard record.verify(id: entry.id, appID: session.appID, strings: strings, keyring: keyring) else {
                 statistics.recordIntegrityFailure()
                 return .integrityFailure
             }
@@ -156,10 +167,10 @@ extension SessionStore {
                 case .revoked: existingRank = 2
                 }
                 if existingRank > rank || (existingRank == rank && rank != 0) { return .superseded }
-                entries[entry.id] = value
+                entries.store(value, strings: strings, for: entry.id)
                 return .restored
             }
-            entries[entry.id] = value
+            entries.store(value, strings: strings, for: entry.id)
             return nil
         }
         guard let outcome else {

@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import Foundation
-import WXAuthProtocol
 import Synchronization
 import WXAuthCrypto
 
@@ -11,7 +10,7 @@ public final class SessionStore: Sendable {
     /// A token handed out by LOGIN or REFRESH, with the session it names.
     public struct Issued: Sendable, Hashable {
         public var token: String
-        public var session: SessionView
+        public var session: SessionSnapshot
     }
 
     public let configuration: SessionStoreConfiguration
@@ -56,31 +55,42 @@ public final class SessionStore: Sendable {
         }
         let app = apps[appIndex]
         let now = clock.nowMilliseconds()
+        let strings = SessionRecord.strings(openid: openid, unionid: unionid)
         var record = SessionRecord(
-            appIndex: appIndex, keyID: keyring.primaryKeyID, openid: openid,
-            unionid: unionid.flatMap { $0.isEmpty ? nil : $0 }, sessionKey: sessionKey, createdAt: now,
-            lastSeenAt: now, absoluteExpiresAt: now + app.absoluteLifetimeMilliseconds,
-            mac: Tag128(first: 0, second: 0)
+            sessionKey: sessionKey, createdAt: now, lastSeenAt: now,
+            absoluteExpiresAt: now + app.absoluteLifetimeMilliseconds, mac: Tag128(first: 0, second: 0),
+            openid: InlineOpenID(openid), keyID: keyring.primaryKeyID, appIndex: appIndex,
+            hasUnionid: strings.unionid != nil
         )
         let token: SessionToken
         do throws(SessionError) {
-            token = try insertNew(&record, appID: appID)
+            token = try insertNew(&record, strings: strings, appID: appID)
         } catch {
             entries.subtract(1, ordering: .relaxed)
             throw error
         }
         // A session whose journal write failed stays in memory (and queued for the journal) but its token is
         // never handed out: it expires unused.
-        try persistenceHook.created(id: token.id, record: record, appID: appID)
-        return Issued(token: try encode(token), session: view(of: record, app: app))
+        try persistenceHook.created(id: token.id, record: record, strings: strings, appID: appID)
+        return Issued(token: try encode(token), session: SessionSnapshot(record: record, strings: strings, app: app))
     }
 
-    /// Checks a token and slides its idle deadline.
-    public func validate(_ tokenString: String) throws(SessionError) -> SessionView {
-        let token = try authenticate(tokenString)
+    /// Checks a token and slides its idle deadline. The record is re-sealed and written back only when
+    /// `lastSeenAt` has fallen `SessionRecord.lastSeenGranularity` behind, or when it was sealed under a key that
+    /// is no longer primary; otherwise VALIDATE is a lookup and two MAC checks (token tag, record MAC).
+    public func validate(_ tokenString: String) throws(SessionError) -> SessionSnapshot {
+        try validate(token: authenticate(tokenString))
+    }
+
+    /// `validate(_:)` for the token's 44 ASCII bytes as they sit in a request frame: no String is made.
+    public func validate(tokenUTF8: UnsafeRawBufferPointer) throws(SessionError) -> SessionSnapshot {
+        try validate(token: authenticate(utf8: tokenUTF8))
+    }
+
+    private func validate(token: SessionToken) throws(SessionError) -> SessionSnapshot {
         statistics.recordLookup()
         let now = clock.nowMilliseconds()
-        let outcome = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView? in
+        let outcome = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot? in
             guard let entry = entries[token.id] else { throw .invalidToken }
             guard case .live(var record) = entry else {
                 // A rotated token used after its grace window is reuse (PROTOCOL.md REFRESH): revoke the session,
@@ -88,11 +98,15 @@ public final class SessionStore: Sendable {
                 if case .rotated(_, let graceUntil, _) = entry, now > graceUntil { return nil }
                 throw .revoked
             }
-            let app = try checkLive(record, id: token.id, now: now, in: &entries)
-            record.lastSeenAt = now
-            try seal(&record, id: token.id, appID: app.appID)
-            entries[token.id] = .live(record)
-            return view(of: record, app: app)
+            let strings = entries.strings(of: token.id)
+            let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
+            let granularity = SessionRecord.lastSeenGranularity(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds)
+            if now - record.lastSeenAt >= granularity || record.keyID != keyring.primaryKeyID {
+                record.lastSeenAt = max(now, record.lastSeenAt)
+                try seal(&record, id: token.id, strings: strings, appID: app.appID)
+                entries[token.id] = .live(record)
+            }
+            return SessionSnapshot(record: record, strings: strings, app: app)
         }
         guard let session = outcome else {
             statistics.recordReuse()
@@ -104,14 +118,24 @@ public final class SessionStore: Sendable {
     }
 
     /// Checks a token without touching it (no sliding of the idle deadline).
-    public func peek(_ tokenString: String) throws(SessionError) -> SessionView {
-        let token = try authenticate(tokenString)
+    public func peek(_ tokenString: String) throws(SessionError) -> SessionSnapshot {
+        try peek(token: authenticate(tokenString))
+    }
+
+    /// `peek(_:)` for the token's 44 ASCII bytes as they sit in a request frame.
+    public func peek(tokenUTF8: UnsafeRawBufferPointer) throws(SessionError) -> SessionSnapshot {
+        try peek(token: authenticate(utf8: tokenUTF8))
+    }
+
+    private func peek(token: SessionToken) throws(SessionError) -> SessionSnapshot {
         statistics.recordLookup()
         let now = clock.nowMilliseconds()
-        return try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView in
+        return try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot in
             guard let entry = entries[token.id] else { throw .invalidToken }
             guard case .live(let record) = entry else { throw .revoked }
-            return view(of: record, app: try checkLive(record, id: token.id, now: now, in: &entries))
+            let strings = entries.strings(of: token.id)
+            let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
+            return SessionSnapshot(record: record, strings: strings, app: app)
         }
     }
 
@@ -125,7 +149,7 @@ public final class SessionStore: Sendable {
         for _ in 0..<4 {
             statistics.recordLookup()
             let now = clock.nowMilliseconds()
-            let snapshot = map.withShard(for: old.id) { $0[old.id] }
+            let (snapshot, strings) = map.withShard(for: old.id) { ($0[old.id], $0.strings(of: old.id)) }
             switch snapshot {
             case nil:
                 throw .invalidToken
@@ -142,7 +166,7 @@ public final class SessionStore: Sendable {
                 // Check the entry as it is now, not the copy: a concurrent refresh may have rotated it meanwhile.
                 let checked = try map.withShard(for: old.id) { (entries) throws(SessionError) -> AppConfiguration? in
                     guard case .live(let current) = entries[old.id], current.mac.matches(record.mac) else { return nil }
-                    return try checkLive(current, id: old.id, now: now, in: &entries)
+                    return try checkLive(current, strings: strings, id: old.id, now: now, in: &entries)
                 }
                 guard let app = checked else { continue }
                 var successor = record
@@ -150,7 +174,7 @@ public final class SessionStore: Sendable {
                 entries.add(1, ordering: .relaxed)  // the old token's tombstone; refresh is never refused for space
                 let newToken: SessionToken
                 do throws(SessionError) {
-                    newToken = try insertNew(&successor, appID: app.appID)
+                    newToken = try insertNew(&successor, strings: strings, appID: app.appID)
                 } catch {
                     entries.subtract(1, ordering: .relaxed)
                     throw error
@@ -171,9 +195,11 @@ public final class SessionStore: Sendable {
                 }
                 try persistenceHook.refreshed(
                     old: old.id, successor: newToken, graceUntil: now + configuration.refreshGraceMilliseconds,
-                    forgetAt: record.absoluteExpiresAt, record: successor, appID: app.appID
+                    forgetAt: record.absoluteExpiresAt, record: successor, strings: strings, appID: app.appID
                 )
-                return Issued(token: try encode(newToken), session: view(of: successor, app: app))
+                return Issued(
+                    token: try encode(newToken), session: SessionSnapshot(record: successor, strings: strings, app: app)
+                )
             }
         }
         throw .cryptoFailure("refresh did not settle under contention")
@@ -190,7 +216,8 @@ public final class SessionStore: Sendable {
             case nil: throw .invalidToken
             case .revoked: throw .revoked
             case .rotated: break
-            case .live(let record): _ = try checkLive(record, id: token.id, now: now, in: &entries)
+            case .live(let record):
+                _ = try checkLive(record, strings: entries.strings(of: token.id), id: token.id, now: now, in: &entries)
             }
         }
         try revokeChain(from: token.id)
@@ -207,11 +234,13 @@ public final class SessionStore: Sendable {
         for shard in map.shards {
             revoked += shard.entries.withLockedValue { entries -> Int in
                 var matches: [(TokenID, Int64)] = []
-                for (id, entry) in entries {
-                    guard case .live(let record) = entry, record.appIndex == appIndex, record.openid == openid,
+                entries.table.forEach { id, entry in
+                    guard case .live(let record) = entry, record.appIndex == appIndex else { return }
+                    let strings = entries.strings(of: id)
+                    guard record.hasOpenID(openid, strings: strings),
                           now < record.expiresAt(idleTimeoutMilliseconds: idleTimeout),
-                          record.verify(id: id, appID: appID, keyring: keyring)
-                    else { continue }
+                          record.verify(id: id, appID: appID, strings: strings, keyring: keyring)
+                    else { return }
                     matches.append((id, record.absoluteExpiresAt))
                 }
                 for (id, forgetAt) in matches { entries[id] = .revoked(forgetAt: forgetAt) }
@@ -235,12 +264,9 @@ public final class SessionStore: Sendable {
         var removed = 0
         for shard in map.shards {
             removed += shard.entries.withLockedValue { entries -> Int in
-                let dead = entries.compactMap { id, entry in isDead(entry, now: now) ? id : nil }
-                for id in dead { entries.removeValue(forKey: id) }
-                if entries.capacity > 64 && entries.capacity > 4 * entries.count {
-                    entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value) })
-                }
-                return dead.count
+                let dead = entries.removeAll { isDead($0, now: now) }
+                entries.shrinkIfSparse()
+                return dead
             }
         }
         entries.subtract(removed, ordering: .relaxed)
@@ -258,12 +284,21 @@ public final class SessionStore: Sendable {
         return token
     }
 
+    func authenticate(utf8: UnsafeRawBufferPointer) throws(SessionError) -> SessionToken {
+        guard let token = SessionToken.parse(utf8: utf8, keyring: keyring) else {
+            statistics.recordRejectedToken()
+            throw .invalidToken
+        }
+        return token
+    }
+
     /// Verifies a live record and its deadlines; removes it when it fails either. Returns its app.
     func checkLive(
-        _ record: SessionRecord, id: TokenID, now: Int64, in entries: inout [TokenID: SessionEntry]
+        _ record: SessionRecord, strings: SessionStrings, id: TokenID, now: Int64,
+        in entries: inout SessionShardContents
     ) throws(SessionError) -> AppConfiguration {
         guard Int(record.appIndex) < apps.apps.count,
-              record.verify(id: id, appID: apps[record.appIndex].appID, keyring: keyring)
+              record.verify(id: id, appID: apps[record.appIndex].appID, strings: strings, keyring: keyring)
         else {
             statistics.recordIntegrityFailure()
             if entries.removeValue(forKey: id) != nil { self.entries.subtract(1, ordering: .relaxed) }
@@ -274,7 +309,9 @@ public final class SessionStore: Sendable {
             // Left in place: every reader gets the same TOKEN_EXPIRED until the sweep frees it.
             throw .expired
         }
-        if userRevocations.isRevoked(appIndex: record.appIndex, openid: record.openid, createdAt: record.createdAt) {
+        if userRevocations.isRevoked(
+            appIndex: record.appIndex, openid: record.openidString(strings: strings), createdAt: record.createdAt
+        ) {
             entries[id] = .revoked(forgetAt: record.absoluteExpiresAt)
             throw .revoked
         }
@@ -282,7 +319,9 @@ public final class SessionStore: Sendable {
     }
 
     /// Seals `record` under a fresh token id and stores it. The caller has counted the entry.
-    private func insertNew(_ record: inout SessionRecord, appID: String) throws(SessionError) -> SessionToken {
+    private func insertNew(
+        _ record: inout SessionRecord, strings: SessionStrings, appID: String
+    ) throws(SessionError) -> SessionToken {
         while true {
             let token: SessionToken
             do {
@@ -290,20 +329,20 @@ public final class SessionStore: Sendable {
             } catch {
                 throw .cryptoFailure(error.operation)
             }
-            try seal(&record, id: token.id, appID: appID)
+            try seal(&record, id: token.id, strings: strings, appID: appID)
             let sealed = record
             let inserted = map.withShard(for: token.id) { entries -> Bool in
                 guard entries[token.id] == nil else { return false }
-                entries[token.id] = .live(sealed)
+                entries.insertLive(sealed, strings: strings, for: token.id)
                 return true
             }
             if inserted { return token }
         }
     }
 
-    func seal(_ record: inout SessionRecord, id: TokenID, appID: String) throws(SessionError) {
+    func seal(_ record: inout SessionRecord, id: TokenID, strings: SessionStrings, appID: String) throws(SessionError) {
         do {
-            try record.seal(id: id, appID: appID, keyID: keyring.primaryKeyID, key: keyring.primary)
+            try record.seal(id: id, appID: appID, strings: strings, keyID: keyring.primaryKeyID, key: keyring.primary)
         } catch {
             throw .cryptoFailure(error.operation)
         }
@@ -319,10 +358,11 @@ public final class SessionStore: Sendable {
 
     /// The current state of a successor token, for a REFRESH retry inside the grace window.
     private func issuedView(of token: SessionToken, now: Int64) throws(SessionError) -> Issued {
-        let session = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionView in
+        let session = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot in
             guard case .live(let record) = entries[token.id] else { throw .revoked }
-            let app = try checkLive(record, id: token.id, now: now, in: &entries)
-            return view(of: record, app: app)
+            let strings = entries.strings(of: token.id)
+            let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
+            return SessionSnapshot(record: record, strings: strings, app: app)
         }
         return Issued(token: try encode(token), session: session)
     }
@@ -361,14 +401,6 @@ public final class SessionStore: Sendable {
         case .rotated(_, _, let forgetAt), .revoked(let forgetAt):
             return now >= forgetAt
         }
-    }
-
-    func view(of record: SessionRecord, app: AppConfiguration) -> SessionView {
-        SessionView(
-            appID: app.appID, openid: record.openid, unionid: record.unionid ?? "", createdAt: record.createdAt,
-            expiresAt: record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds),
-            absoluteExpiresAt: record.absoluteExpiresAt
-        )
     }
 }
 

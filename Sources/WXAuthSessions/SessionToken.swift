@@ -52,18 +52,21 @@ public struct SessionToken: Hashable, Sendable {
     /// all of that is decided here, before any session map is touched.
     public static func parse(_ text: String, keyring: ServerKeyring) -> SessionToken? {
         var text = text
-        return text.withUTF8 { utf8 -> SessionToken? in
-            withUnsafeTemporaryAllocation(byteCount: rawLength, alignment: 8) { raw -> SessionToken? in
-                guard Base64URL.decode(utf8, into: raw) else { return nil }
-                let keyID = raw[0]
-                guard let key = keyring.key(id: keyID) else { return nil }
-                var id = TokenID(high: 0, low: 0)
-                var presented = Tag128(first: 0, second: 0)
-                withUnsafeMutableBytes(of: &id) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[1..<17])) }
-                withUnsafeMutableBytes(of: &presented) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[17..<33])) }
-                guard let expected = try? tag(keyID: keyID, id: id, key: key), expected.matches(presented) else { return nil }
-                return SessionToken(keyID: keyID, id: id)
-            }
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0), keyring: keyring) }
+    }
+
+    /// `parse(_:keyring:)` for the token's ASCII bytes as they sit in a frame (no String is made).
+    public static func parse(utf8: UnsafeRawBufferPointer, keyring: ServerKeyring) -> SessionToken? {
+        withUnsafeTemporaryAllocation(byteCount: rawLength, alignment: 8) { raw -> SessionToken? in
+            guard Base64URL.decode(utf8.assumingMemoryBound(to: UInt8.self), into: raw) else { return nil }
+            let keyID = raw[0]
+            guard let key = keyring.key(id: keyID) else { return nil }
+            var id = TokenID(high: 0, low: 0)
+            var presented = Tag128(first: 0, second: 0)
+            withUnsafeMutableBytes(of: &id) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[1..<17])) }
+            withUnsafeMutableBytes(of: &presented) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[17..<33])) }
+            guard let expected = try? tag(keyID: keyID, id: id, key: key), expected.matches(presented) else { return nil }
+            return SessionToken(keyID: keyID, id: id)
         }
     }
 

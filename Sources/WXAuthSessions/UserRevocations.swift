@@ -27,10 +27,12 @@ final class UserRevocations: Sendable {
         }
     }
 
-    func isRevoked(appIndex: UInt16, openid: String, createdAt: Int64) -> Bool {
+    /// `openid` is only evaluated while some watermark exists (it makes a String from the record).
+    func isRevoked(appIndex: UInt16, openid: @autoclosure () -> String, createdAt: Int64) -> Bool {
         guard !isEmpty.load(ordering: .acquiring) else { return false }
+        let user = User(appIndex: appIndex, openid: openid())
         return watermarks.withLockedValue { watermarks in
-            guard let mark = watermarks[User(appIndex: appIndex, openid: openid)] else { return false }
+            guard let mark = watermarks[user] else { return false }
             return createdAt < mark.revokedAt
         }
     }

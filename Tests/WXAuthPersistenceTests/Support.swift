@@ -126,14 +126,14 @@ final class PersistenceFixture {
         try store.create(appID: app, openid: openid, unionid: unionid, sessionKeyBase64: Self.sessionKey)
     }
 
-    func outcome(_ token: String) -> Result<SessionView, SessionError> {
+    func outcome(_ token: String) -> Result<SessionSnapshot, SessionError> {
         Result { () throws(SessionError) in try store.validate(token) }
     }
 }
 
 import WXAuthProtocol
 
-extension Result where Success == SessionView, Failure == SessionError {
+extension Result where Success == SessionSnapshot, Failure == SessionError {
     var error: SessionError? {
         if case .failure(let error) = self { return error }
         return nil

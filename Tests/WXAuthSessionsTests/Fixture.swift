@@ -63,7 +63,7 @@ extension SessionStore {
         let changed = map.withShard(for: parsed.id) { entries -> Bool in
             guard case .live(var record) = entries[parsed.id] else { return false }
             change(&record)
-            entries[parsed.id] = .live(record)
+            entries[parsed.id] = .live(record)  // keeps the side-table strings
             return true
         }
         try #require(changed, "the token has a live record")
@@ -78,9 +78,15 @@ extension SessionStore {
         }
     }
 
-    /// Dictionary capacity of shard `index`.
+    /// Table capacity (slots) of shard `index`.
     func shardCapacity(_ index: Int = 0) -> Int {
-        map.shards[index].entries.withLockedValue { $0.capacity }
+        map.shards[index].entries.withLockedValue { $0.table.capacity }
+    }
+
+    /// The side-table strings of `token` (unionid, long openid).
+    func strings(of token: String) -> SessionStrings? {
+        guard let parsed = SessionToken.parse(token, keyring: keyring) else { return nil }
+        return map.withShard(for: parsed.id) { $0.strings(of: parsed.id) }
     }
 
     /// Copies every entry of `other`'s map into this store's map (same shard count): stands in for a process that
@@ -89,7 +95,9 @@ extension SessionStore {
         precondition(map.shards.count == other.map.shards.count)
         for (mine, theirs) in zip(map.shards, other.map.shards) {
             let copied = theirs.entries.withLockedValue { $0 }
-            mine.entries.withLockedValue { $0.merge(copied) { _, new in new } }
+            mine.entries.withLockedValue { entries in
+                copied.table.forEach { id, entry in entries.store(entry, strings: copied.strings(of: id), for: id) }
+            }
         }
     }
 }

@@ -8,13 +8,13 @@ import WXAuthCrypto
 @Suite("Stored record integrity")
 struct IntegrityTests {
     static let alterations: [(String, @Sendable (inout SessionRecord) -> Void)] = [
-        ("openid", { $0.openid = "mallory" }),
+        ("openid", { $0.openid = InlineOpenID("mallory") }),
         ("openid (one bit)", { record in
-            var bytes = Array(record.openid.utf8)
+            var bytes = Array(record.openid.inlineString!.utf8)
             bytes[0] ^= 0x01
-            record.openid = String(decoding: bytes, as: UTF8.self)
+            record.openid = InlineOpenID(String(decoding: bytes, as: UTF8.self))
         }),
-        ("unionid added", { $0.unionid = "u" }),
+        ("unionid added", { $0.hasUnionid = true }),
         ("session key", { $0.sessionKey.first ^= 1 }),
         ("session key (high bit)", { $0.sessionKey.second ^= 1 << 63 }),
         ("created_at", { $0.createdAt -= 1 }),
