@@ -64,6 +64,18 @@ struct BinaryReader {
         return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
     }
 
+    /// `readString()`, but returns `previous` when the bytes are the same (and keeps the new string otherwise).
+    mutating func readString(reusing previous: inout String?) throws(FormatError) -> String {
+        let start = offset
+        let length = Int(try read(UInt16.self))
+        let slice = try readSlice(length)
+        if let previous, previous.utf8.elementsEqual(slice) { return previous }
+        offset = start
+        let string = try readString()
+        previous = string
+        return string
+    }
+
     mutating func readString() throws(FormatError) -> String {
         let length = Int(try read(UInt16.self))
         let slice = try readSlice(length)

@@ -104,6 +104,25 @@ enum EntryCodec {
         return writer.bytes
     }
 
+    /// Opens a sealed session_key; nonce and AAD are laid out on the stack.
+    private static func open(
+        _ sealed: UnsafeRawBufferPointer, id: TokenID, keyID: UInt8, counter: UInt64, index: UInt32, cipher: AES256GCM
+    ) throws(CryptoError) -> [UInt8] {
+        var nonce: (UInt64, UInt32) = (counter.bigEndian, index.bigEndian)
+        var aad: (TokenID, UInt8) = (id, keyID)
+        let outcome = withUnsafeBytes(of: &nonce) { nonceBytes in
+            withUnsafeBytes(of: &aad) { aadBytes in
+                Result { () throws(CryptoError) in
+                    try cipher.open(
+                        sealed, nonce: UnsafeRawBufferPointer(rebasing: nonceBytes[0..<12]),
+                        aad: UnsafeRawBufferPointer(rebasing: aadBytes[0..<17])
+                    )
+                }
+            }
+        }
+        return try outcome.get()
+    }
+
     static func encode(
         _ entry: PersistedEntry, into writer: inout BinaryWriter, cipher: AES256GCM, counter: UInt64, index: UInt32
     ) throws(Refusal) {
@@ -147,9 +166,42 @@ enum EntryCodec {
         }
     }
 
+    /// Moves past the entry whose kind byte `kind` was already read, without decoding or decrypting it.
+    static func skip(kind: UInt8, from reader: inout BinaryReader) throws(FormatError) {
+        switch kind {
+        case live:
+            _ = try reader.readSlice(16 + 1)
+            for _ in 0..<2 { _ = try reader.readSlice(Int(try reader.read(UInt16.self))) }
+            let hasUnionid = try reader.read(UInt8.self)
+            guard hasUnionid <= 1 else { throw FormatError("bad unionid flag") }
+            if hasUnionid == 1 { _ = try reader.readSlice(Int(try reader.read(UInt16.self))) }
+            _ = try reader.readSlice(3 * 8 + 16 + 16 + AES256GCM.tagSize)
+        case rotated:
+            _ = try reader.readSlice(16 + 1 + 16 + 2 * 8)
+        case revoked:
+            _ = try reader.readSlice(16 + 8)
+        default:
+            throw FormatError("unknown entry kind \(kind)")
+        }
+    }
+
     /// Decodes the entry whose kind byte `kind` was already read.
     static func decode(
         kind: UInt8, from reader: inout BinaryReader, cipher: AES256GCM, counter: UInt64, index: UInt32
+    ) throws(Refusal) -> PersistedEntry {
+        var cache = DecodingCache()
+        return try decode(kind: kind, from: &reader, cipher: cipher, counter: counter, index: index, cache: &cache)
+    }
+
+    /// What consecutive entries share: the app id (almost every entry of a file has one of a few), so decoding
+    /// does not make a String per entry for it.
+    struct DecodingCache {
+        var appID: String?
+    }
+
+    static func decode(
+        kind: UInt8, from reader: inout BinaryReader, cipher: AES256GCM, counter: UInt64, index: UInt32,
+        cache: inout DecodingCache
     ) throws(Refusal) -> PersistedEntry {
         do {
             let zeroID = TokenID(high: 0, low: 0)
@@ -157,7 +209,7 @@ enum EntryCodec {
             switch kind {
             case live:
                 let keyID = try reader.read(UInt8.self)
-                let appID = try reader.readString()
+                let appID = try reader.readString(reusing: &cache.appID)
                 let openid = try reader.readString()
                 let hasUnionid = try reader.read(UInt8.self)
                 guard hasUnionid <= 1 else { throw FormatError("bad unionid flag") }
@@ -167,9 +219,7 @@ enum EntryCodec {
                 let absoluteExpiresAt = try reader.read(Int64.self)
                 let mac = try reader.read(memoryOf: Tag128.self, zero: Tag128(first: 0, second: 0))
                 let sealed = try reader.readSlice(16 + AES256GCM.tagSize)
-                let nonceBytes = nonce(counter: counter, index: index)
-                let aadBytes = aad(id: id, keyID: keyID)
-                var plain = try cipher.open(sealed, nonce: nonceBytes, aad: aadBytes)
+                var plain = try open(sealed, id: id, keyID: keyID, counter: counter, index: index, cipher: cipher)
                 defer { for i in plain.indices { plain[i] = 0 } }
                 guard let sessionKey = SessionKey(bytes: plain) else { throw FormatError("session key length") }
                 return PersistedEntry(id: id, state: .live(PersistedSession(

@@ -93,13 +93,13 @@ public final class SessionPersistence: Sendable {
         let now = store.clockNow
         var report = LoadReport()
         let keyring = store.keyring
-        func count(_ outcome: RestoreOutcome) {
+        func count(_ outcome: RestoreOutcome, times: Int = 1) {
             switch outcome {
-            case .restored: report.restored += 1
-            case .superseded: report.superseded += 1
-            case .expired: report.expired += 1
-            case .unknownApp: report.unknownApp += 1
-            case .integrityFailure: report.integrityFailures += 1
+            case .restored: report.restored += times
+            case .superseded: report.superseded += times
+            case .expired: report.expired += times
+            case .unknownApp: report.unknownApp += times
+            case .integrityFailure: report.integrityFailures += times
             }
         }
 
@@ -114,9 +114,12 @@ public final class SessionPersistence: Sendable {
         do {
             if let bytes = try FileIO.readFile(snapshotPath) {
                 do {
-                    let header = try SnapshotFile.read(bytes, keyring: keyring) { entry in
-                        report.snapshotEntries += 1
-                        count(store.restore(entry, now: now))
+                    let (header, outcomes) = try SnapshotFile.read(
+                        bytes, keyring: keyring, willRestore: { store.reserveCapacity(forEntries: $0) }
+                    ) { [store] entry in store.restore(entry, now: now) }
+                    for (outcome, times) in outcomes {
+                        report.snapshotEntries += times
+                        count(outcome, times: times)
                     }
                     report.snapshotGeneration = header.generation
                     highest = header.generation

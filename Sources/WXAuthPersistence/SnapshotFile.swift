@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 import WXAuthCrypto
 import WXAuthSessions
 
@@ -77,20 +78,36 @@ enum SnapshotFile {
         return Written(entries: Int(count), bytes: total)
     }
 
-    /// Verifies the whole file's MAC, then hands every entry to `body`. Nothing reaches `body` unless the MAC
-    /// verified.
+    /// Verifies the whole file's MAC, then hands every entry to `restore`. Nothing reaches `restore` unless the MAC
+    /// verified. `willRestore` first learns how many entries follow (the store sizes its tables once). The
+    /// entries are decoded and restored in chunks on every core (`restore` must be thread-safe, as
+    /// `SessionStore.restore` is; their order does not matter, since a snapshot holds each token once); the
+    /// outcomes are returned counted.
     static func read(
-        _ bytes: [UInt8], keyring: ServerKeyring, _ body: (PersistedEntry) -> Void
-    ) throws(Refusal) -> FileHeader {
+        _ bytes: [UInt8], keyring: ServerKeyring, willRestore: (Int) -> Void = { _ in },
+        _ restore: @Sendable (PersistedEntry) -> RestoreOutcome
+    ) throws(Refusal) -> (header: FileHeader, outcomes: [RestoreOutcome: Int]) {
         let outcome = bytes.withUnsafeBytes { raw in
-            Result { () throws(Refusal) -> FileHeader in try read(raw, keyring: keyring, body) }
+            Result { () throws(Refusal) -> (header: FileHeader, outcomes: [RestoreOutcome: Int]) in
+                try read(raw, keyring: keyring, willRestore: willRestore, restore)
+            }
         }
         return try outcome.get()
     }
 
+    /// Entries per unit of parallel work.
+    static let chunkSize = 16_384
+
+    private struct Chunk {
+        var offset: Int
+        var firstIndex: UInt64
+        var count: Int
+    }
+
     private static func read(
-        _ raw: UnsafeRawBufferPointer, keyring: ServerKeyring, _ body: (PersistedEntry) -> Void
-    ) throws(Refusal) -> FileHeader {
+        _ raw: UnsafeRawBufferPointer, keyring: ServerKeyring, willRestore: (Int) -> Void,
+        _ restore: @Sendable (PersistedEntry) -> RestoreOutcome
+    ) throws(Refusal) -> (header: FileHeader, outcomes: [RestoreOutcome: Int]) {
         let header = try FileHeader.decode(raw, kind: .snapshot)
         guard raw.count >= FileHeader.size + trailerSize else { throw .format("file too short") }
         let keys = try FileKeys(keyring: keyring, header: header)
@@ -106,13 +123,18 @@ enum SnapshotFile {
         }
         guard expected.withUnsafeBytes({ constantTimeEquals($0, stored) }) else { throw .macMismatch }
 
+        // Pass 1 (cheap): entry boundaries, in chunks; checks the structure and the count before anything is used.
+        var chunks: [Chunk] = []
         var reader = BinaryReader(covered, offset: FileHeader.size)
         var count: UInt64 = 0
         do {
             while true {
+                let start = reader.offset
                 let kind = try reader.read(UInt8.self)
                 if kind == 0 { break }
-                body(try EntryCodec.decode(kind: kind, from: &reader, cipher: keys.cipher, counter: count, index: 0))
+                if count % UInt64(chunkSize) == 0 { chunks.append(Chunk(offset: start, firstIndex: count, count: 0)) }
+                chunks[chunks.count - 1].count += 1
+                try EntryCodec.skip(kind: kind, from: &reader)
                 count += 1
             }
             guard try reader.read(UInt64.self) == count, reader.remaining == 0 else {
@@ -123,6 +145,44 @@ enum SnapshotFile {
         } catch {
             throw .format("\(error)")
         }
-        return header
+        willRestore(Int(count))
+
+        // Pass 2: decode (AES-GCM per session_key, each chunk with its own cipher context) and restore, in parallel.
+        let tallies = Mutex<[RestoreOutcome: Int]>([:])
+        let failure = Mutex<Refusal?>(nil)
+        let file = UnsafeSendableBytes(bytes: covered)
+        let boundaries = chunks
+        DispatchQueue.concurrentPerform(iterations: boundaries.count) { index in
+            let chunk = boundaries[index]
+            var tally: [RestoreOutcome: Int] = [:]
+            do throws(Refusal) {
+                let keys = try FileKeys(keyring: keyring, header: header)
+                var cache = EntryCodec.DecodingCache()
+                var reader = BinaryReader(file.bytes, offset: chunk.offset)
+                for position in 0..<chunk.count {
+                    let kind: UInt8
+                    do {
+                        kind = try reader.read(UInt8.self)
+                    } catch {
+                        throw .format("\(error)")
+                    }
+                    let entry = try EntryCodec.decode(
+                        kind: kind, from: &reader, cipher: keys.cipher, counter: chunk.firstIndex + UInt64(position),
+                        index: 0, cache: &cache
+                    )
+                    tally[restore(entry), default: 0] += 1
+                }
+            } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
+            }
+            tallies.withLock { total in total.merge(tally, uniquingKeysWith: +) }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return (header, tallies.withLock { $0 })
     }
+}
+
+/// The verified file's bytes, shared read-only by the decoding workers while `read` waits for them.
+private struct UnsafeSendableBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
 }

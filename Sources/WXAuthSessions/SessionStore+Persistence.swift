@@ -116,6 +116,16 @@ extension SessionStore {
         }
     }
 
+    /// Sizes every shard for `count` entries spread evenly (plus 5% for the unevenness of random ids), so restoring
+    /// a snapshot of that many does not rebuild tables on the way. Never shrinks.
+    public func reserveCapacity(forEntries count: Int) {
+        let perShard = count / map.shards.count
+        let reserve = perShard + perShard / 20 + 16
+        for shard in map.shards {
+            shard.entries.withLockedValue { $0.table.reserveCapacity(reserve) }
+        }
+    }
+
     /// Puts one persisted entry back. A live session must belong to a configured app, verify under the keyring
     /// and still be within its deadlines (under the app's current idle timeout); a tombstone must not be past its
     /// time. When the token is already present the later state wins (live < rotated < revoked; between two live

@@ -108,10 +108,12 @@ struct SessionTable: Sendable {
         return true
     }
 
-    /// Makes room for `liveCount` entries without a rebuild (restoring a snapshot).
+    /// Makes room for `liveCount` entries without a rebuild, sized so that they fill it to the 80% limit (restoring
+    /// a snapshot: no room is left over that growth would not have left).
     mutating func reserveCapacity(_ liveCount: Int) {
-        guard liveCount * 5 > capacity * 4 else { return }
-        rebuild(capacity: Self.capacity(forLiveCount: liveCount))
+        let needed = liveCount + liveCount / 4 + 1
+        guard needed > capacity else { return }
+        rebuild(capacity: needed)
     }
 
     // MARK: - Probing

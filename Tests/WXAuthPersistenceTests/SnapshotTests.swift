@@ -61,6 +61,27 @@ struct SnapshotTests {
         #expect(try fixture.store.refresh(population.rotatedOld).token == population.rotatedNew)
     }
 
+    @Test("a snapshot larger than one decoding chunk is restored whole (chunks decoded in parallel)")
+    func snapshotOfSeveralChunks() throws {
+        let fixture = try PersistenceFixture()
+        try fixture.open()
+        var tokens: [(token: String, openid: String, unionid: String)] = []
+        for index in 0..<40_000 {
+            // Every third openid longer than the inline storage, every other one with a unionid.
+            let openid = index % 3 == 0 ? "o-long-" + String(repeating: "x", count: 30) + "\(index)" : "o\(index)"
+            let unionid = index % 2 == 0 ? "u\(index)" : ""
+            tokens.append((try fixture.login(openid, unionid: unionid.isEmpty ? nil : unionid).token, openid, unionid))
+        }
+        fixture.stop()
+        let report = try fixture.restart()
+        #expect(report.snapshotEntries == 40_000 && report.restored == 40_000 && report.refusedFiles.isEmpty)
+        #expect(report.integrityFailures == 0)
+        for (token, openid, unionid) in tokens.enumerated().filter({ $0.offset % 97 == 0 }).map(\.element) {
+            let session = try fixture.store.validate(token)
+            #expect(session.openid == openid && session.unionid == unionid)
+        }
+    }
+
     @Test func filesAreOwnerOnlyAndNeverContainTheSessionKeyInClear() throws {
         let fixture = try PersistenceFixture()
         try fixture.open()
