@@ -32,66 +32,49 @@ public enum Request: Hashable, Sendable {
         }
     }
 
-    /// Decodes the body of a request frame whose opcode is `opcode`. The whole body must be consumed.
+    /// Decodes the body of a request frame whose opcode is `opcode`. The whole body must be consumed. The same
+    /// decoders as the server's (`RequestMessage`), with every field as a String.
     public static func decode(opcode: Opcode, body: inout ByteBuffer) throws(RequestDecodingError) -> Request {
-        do {
-            let request: Request
-            switch opcode {
-            case .ping:
-                request = .ping
-            case .auth:
-                request = .auth(
-                    callerID: try body.readWireString("caller_id", allowed: FieldLimits.callerID),
-                    proof: try body.readWireBytes("proof", allowed: FieldLimits.authProof)
-                )
-            case .login:
-                request = .login(
-                    appID: try body.readWireString("app_id", allowed: FieldLimits.appID),
-                    code: try body.readWireString("code", allowed: FieldLimits.code)
-                )
-            case .validate:
-                request = .validate(token: try body.readWireString("token", allowed: FieldLimits.token))
-            case .refresh:
-                request = .refresh(token: try body.readWireString("token", allowed: FieldLimits.token))
-            case .revoke:
-                request = .revoke(token: try body.readWireString("token", allowed: FieldLimits.token))
-            case .revokeUser:
-                request = .revokeUser(
-                    appID: try body.readWireString("app_id", allowed: FieldLimits.appID),
-                    openid: try body.readWireString("openid", allowed: FieldLimits.openid)
-                )
-            case .decrypt:
-                request = .decrypt(
-                    token: try body.readWireString("token", allowed: FieldLimits.token),
-                    encryptedData: try body.readWireString("encrypted_data", allowed: FieldLimits.encryptedData),
-                    iv: try body.readWireString("iv", allowed: FieldLimits.iv)
-                )
-            case .verifySignature:
-                request = .verifySignature(
-                    token: try body.readWireString("token", allowed: FieldLimits.token),
-                    rawData: try body.readWireString("raw_data", allowed: FieldLimits.rawData),
-                    signature: try body.readWireString("signature", allowed: FieldLimits.signature)
-                )
-            case .phoneNumber:
-                request = .phoneNumber(
-                    token: try body.readWireString("token", allowed: FieldLimits.token),
-                    code: try body.readWireString("code", allowed: FieldLimits.phoneCode)
-                )
-            case .checkSessionKey:
-                request = .checkSessionKey(token: try body.readWireString("token", allowed: FieldLimits.token))
-            case .resetSessionKey:
-                request = .resetSessionKey(token: try body.readWireString("token", allowed: FieldLimits.token))
-            default:
-                throw RequestDecodingError.unknownOpcode(opcode.rawValue)
-            }
-            try body.requireFullyConsumed()
-            return request
-        } catch let error as WireDecodingError {
-            throw .malformed(error.message)
-        } catch let error as RequestDecodingError {
-            throw error
-        } catch {
-            throw .malformed("undecodable body")
+        Request(try RequestMessage.decode(opcode: opcode, body: &body))
+    }
+
+    /// The client's form of a decoded request.
+    public init(_ message: RequestMessage) {
+        switch message {
+        case .ping: self = .ping
+        case .auth(let auth): self = .auth(callerID: auth.callerID, proof: auth.proof)
+        case .login(let login): self = .login(appID: login.appID, code: login.code)
+        case .validate(let validate): self = .validate(token: validate.tokenString)
+        case .refresh(let refresh): self = .refresh(token: refresh.token)
+        case .revoke(let revoke): self = .revoke(token: revoke.token)
+        case .revokeUser(let revokeUser): self = .revokeUser(appID: revokeUser.appID, openid: revokeUser.openid)
+        case .decrypt(let decrypt):
+            self = .decrypt(token: decrypt.token, encryptedData: decrypt.encryptedData, iv: decrypt.iv)
+        case .verifySignature(let verify):
+            self = .verifySignature(token: verify.token, rawData: verify.rawData, signature: verify.signature)
+        case .phoneNumber(let phone): self = .phoneNumber(token: phone.token, code: phone.code)
+        case .checkSessionKey(let check): self = .checkSessionKey(token: check.token)
+        case .resetSessionKey(let reset): self = .resetSessionKey(token: reset.token)
+        }
+    }
+
+    /// The server's form of this request (what `RequestMessage.decode` returns for its encoding).
+    public var message: RequestMessage {
+        switch self {
+        case .ping: .ping
+        case .auth(let callerID, let proof): .auth(.init(callerID: callerID, proof: proof))
+        case .login(let appID, let code): .login(.init(appID: appID, code: code))
+        case .validate(let token): .validate(.init(token: token))
+        case .refresh(let token): .refresh(.init(token: token))
+        case .revoke(let token): .revoke(.init(token: token))
+        case .revokeUser(let appID, let openid): .revokeUser(.init(appID: appID, openid: openid))
+        case .decrypt(let token, let encryptedData, let iv):
+            .decrypt(.init(token: token, encryptedData: encryptedData, iv: iv))
+        case .verifySignature(let token, let rawData, let signature):
+            .verifySignature(.init(token: token, rawData: rawData, signature: signature))
+        case .phoneNumber(let token, let code): .phoneNumber(.init(token: token, code: code))
+        case .checkSessionKey(let token): .checkSessionKey(.init(token: token))
+        case .resetSessionKey(let token): .resetSessionKey(.init(token: token))
         }
     }
 

@@ -3,9 +3,14 @@ import NIOCore
 extension Frame {
     /// Interprets this frame as a request: version, then opcode, then body.
     public func decodeRequest() throws(RequestDecodingError) -> Request {
+        Request(try decodeRequestMessage())
+    }
+
+    /// Interprets this frame as a request in the server's form: VALIDATE's token stays a slice of the frame.
+    public func decodeRequestMessage() throws(RequestDecodingError) -> RequestMessage {
         guard version == WireFormat.version else { throw .unsupportedVersion(version) }
         var body = self.body
-        return try Request.decode(opcode: Opcode(rawValue: kind), body: &body)
+        return try RequestMessage.decode(opcode: Opcode(rawValue: kind), body: &body)
     }
 
     /// Interprets this frame as the response to a request with opcode `opcode`.

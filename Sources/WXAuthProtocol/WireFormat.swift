@@ -38,14 +38,25 @@ extension ByteBuffer {
 
     /// Reads a `str` of `allowed` UTF-8 bytes; rejects short bodies, out-of-range lengths and invalid UTF-8.
     public mutating func readWireString(_ field: String, allowed: ClosedRange<Int>) throws(WireDecodingError) -> String {
+        let bytes = try readWireStringBytes(field, allowed: allowed)
+        return String(decoding: bytes.readableBytesView, as: UTF8.self)
+    }
+
+    /// Reads a `str` of `allowed` bytes as a slice of this buffer (no copy), checked like `readWireString`: short
+    /// bodies, out-of-range lengths and invalid UTF-8 are refused. ASCII, what tokens are, is checked without
+    /// decoding.
+    public mutating func readWireStringBytes(
+        _ field: String, allowed: ClosedRange<Int>
+    ) throws(WireDecodingError) -> ByteBuffer {
         let length = try readWireLength(field, allowed: allowed)
-        guard let view = readSlice(length: length) else {
+        guard let slice = readSlice(length: length) else {
             throw WireDecodingError("\(field): string runs past the end of the body")
         }
-        guard let string = String(validating: view.readableBytesView, as: UTF8.self) else {
-            throw WireDecodingError("\(field): not valid UTF-8")
+        let isValid = slice.withUnsafeReadableBytes { bytes in
+            bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil
         }
-        return string
+        guard isValid else { throw WireDecodingError("\(field): not valid UTF-8") }
+        return slice
     }
 
     /// Reads `bytes` whose length must be within `allowed`.

@@ -142,7 +142,8 @@ struct CodecRoundTripTests {
             "MALFORMED_REQUEST": false, "UNSUPPORTED_VERSION": false, "UNKNOWN_OPCODE": false,
             "FRAME_TOO_LARGE": false, "INVALID_TOKEN": false, "TOKEN_EXPIRED": false, "TOKEN_REVOKED": false,
             "UNKNOWN_APP": false, "WECHAT_REJECTED": false, "WECHAT_UNAVAILABLE": true, "RATE_LIMITED": true,
-            "SERVER_FULL": true, "NOT_AUTHORIZED": false, "SHUTTING_DOWN": true, "INTERNAL_ERROR": true,
+            "SERVER_FULL": true, "NOT_AUTHORIZED": false, "SHUTTING_DOWN": true, "STORE_UNAVAILABLE": true,
+            "INTERNAL_ERROR": true,
             "DECRYPT_FAILED": false, "SIGNATURE_MISMATCH": false,
         ]
         #expect(table.count == Status.all.count - 1)
