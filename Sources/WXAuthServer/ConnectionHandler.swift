@@ -3,15 +3,16 @@ import NIOCore
 import WXAuthProtocol
 
 /// Runs one connection on its event loop: HELLO, then frames in and responses out. Synchronous operations are
-/// answered in the same pass (flushed once per read burst); LOGIN completes later and is written whenever it is
-/// ready, so responses may leave out of order.
+/// answered in the same pass, encoded into the connection's one outbound buffer and written with one flush per read
+/// batch; LOGIN completes later and is written whenever it is ready, so responses may leave out of order.
 ///
 /// The handler frames the byte stream itself (with `FrameDecoder`, the one frame parser) and takes a frame only
 /// while the connection may take more work: under the in-flight cap, writable, and within this event-loop turn's
 /// budget of frames. Everything else waits undecoded in `inbound`, and the socket is not read meanwhile, so one
 /// connection can hold at most one read burst of unread bytes and can neither grow server memory nor starve the
-/// other connections on its event loop. The frame deadline (slowloris) runs only while a partial frame waits for the
-/// client's bytes and we are reading; it pauses while we are the ones not reading.
+/// other connections on its event loop. The frame deadline (slowloris) lives beside the decoder's bytes
+/// (`InboundFrames`): it runs only while a partial frame waits for the client's bytes and we are reading, pauses
+/// while we are the ones not reading, and is served by one timer armed at most once per frame.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -38,16 +39,24 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let processor: RequestProcessor
     private let authentication: AuthenticationGuard
     private let statistics: ServerStatistics
+    /// This event loop's counters (no process-wide atomic per request).
+    private let counters: EventLoopCounters
     private let turns: EventLoopTurns
     private let limits: Limits
     private let logger: Logger
     private var machine: ConnectionStateMachine
-    /// Bytes read but not yet taken as frames: at most a partial frame while we read, one read burst otherwise.
-    private var inbound = ByteBuffer()
+    /// Bytes read but not yet taken as frames, and the frame deadline beside them.
+    private var inbound: InboundFrames
+    /// Responses of the current batch, written to the channel with one flush; reused from batch to batch (once the
+    /// socket took its bytes the storage is ours alone again, and `clear()` keeps it).
+    private var outbound = ByteBuffer()
+    /// Requests taken since the last flush, reported to swift-metrics with it.
+    private var requestsThisBatch = 0
     private var framesLeftThisTurn: Int
     private var nextTurnScheduled = false
     private var readPending = false
-    private var frameDeadline: Scheduled<Void>?
+    /// The frame deadline's one timer (see `InboundFrames`).
+    private var frameDeadlineTimer: Scheduled<Void>?
     private var authenticationDeadline: Scheduled<Void>?
     private var peerAddress = "unknown"
     private var context: ChannelHandlerContext?
@@ -56,12 +65,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     init(
         processor: RequestProcessor, authentication: AuthenticationGuard, statistics: ServerStatistics,
-        turns: EventLoopTurns, nonce: [UInt8], limits: Limits, logger: Logger
+        counters: EventLoopCounters, turns: EventLoopTurns, nonce: [UInt8], limits: Limits, logger: Logger
     ) {
         self.processor = processor
         self.authentication = authentication
         self.statistics = statistics
+        self.counters = counters
         self.turns = turns
+        self.inbound = InboundFrames(maxFrameSize: limits.maxFrameSize, frameDeadline: limits.frameDeadline)
         self.limits = limits
         self.logger = logger
         self.framesLeftThisTurn = limits.framesPerTurn
@@ -70,12 +81,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
         )
     }
 
+    /// Capacity of the outbound buffer; one that grew past `outboundKeptCapacity` (large DECRYPT answers) is
+    /// given back after its flush.
+    static let outboundCapacity = 1024
+    static let outboundKeptCapacity = 64 * 1024
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         release()
+        outbound = ByteBuffer()
         self.context = nil
     }
 
@@ -85,8 +103,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             authenticationRequired: machine.isAwaitingAuthentication, nonce: machine.nonce,
             maxFrame: UInt32(limits.maxFrameSize)
         )
-        write(.hello(hello), requestID: WireFormat.serverRequestID, context: context)
-        context.flush()
+        write(.hello(hello), requestID: WireFormat.serverRequestID)
+        flushBatch(context: context)
         if machine.isAwaitingAuthentication, let deadline = limits.authenticationDeadline {
             authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: deadline) {
                 self.authenticationDeadlinePassed()
@@ -104,23 +122,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         guard machine.state != .closed else { return }
-        if inbound.readableBytes == 0 {
-            inbound = bytes
-        } else {
-            inbound.writeBuffer(&bytes)
-        }
+        inbound.append(&bytes)
         takeBufferedFrames(context: context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if !nextTurnScheduled { framesLeftThisTurn = limits.framesPerTurn }
-        context.flush()
+        flushBatch(context: context)
         context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         takeBufferedFrames(context: context)
-        context.flush()
+        flushBatch(context: context)
         resumeReadingIfAllowed(context: context)
         context.fireChannelWritabilityChanged()
     }
@@ -159,7 +173,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Bytes read and not yet taken as frames (tests).
-    var bufferedBytes: Int { inbound.readableBytes }
+    var bufferedBytes: Int { inbound.bufferedBytes }
 
     // MARK: - Taking frames
 
@@ -170,26 +184,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Takes buffered frames while the connection may take more work; what is left waits, undecoded.
     private func takeBufferedFrames(context: ChannelHandlerContext) {
-        var frameCompleted = false
         while mayTakeWork(context) {
             guard framesLeftThisTurn > 0 else {
-                if inbound.readableBytes > 0 { scheduleNextTurn(context: context) }
+                if inbound.bufferedBytes > 0 { scheduleNextTurn(context: context) }
                 break
             }
             let frame: Frame?
             do {
-                frame = try FrameDecoder.decodeFrame(from: &inbound, maxFrameSize: limits.maxFrameSize)
+                frame = try inbound.next()
             } catch {
                 closeForBadFraming(error, context: context)
                 return
             }
             guard let frame else { break }
             framesLeftThisTurn -= 1
-            frameCompleted = true
             handle(frame, context: context)
         }
-        compactInbound()
-        updateFrameDeadline(frameCompleted: frameCompleted, context: context)
+        guard machine.state != .closed else { return }
+        let action = inbound.framesTaken(reading: mayTakeWork(context), now: { context.eventLoop.now })
+        if case .arm(let deadline) = action { armFrameDeadlineTimer(at: deadline, context: context) }
     }
 
     /// The budget of this turn is spent: continue in the loop's next round, after it has polled its sockets.
@@ -204,35 +217,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
         framesLeftThisTurn = limits.framesPerTurn
         guard let context, machine.state != .closed else { return }
         takeBufferedFrames(context: context)
-        context.flush()
+        flushBatch(context: context)
         resumeReadingIfAllowed(context: context)
     }
 
-    private func compactInbound() {
-        if inbound.readableBytes == 0 {
-            if inbound.capacity > 0 { inbound = ByteBuffer() }
-        } else if inbound.readerIndex >= 16_384 {
-            inbound.discardReadBytes()
+    private func armFrameDeadlineTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        frameDeadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.frameDeadlineTimerFired()
         }
     }
 
-    /// The deadline runs while a partial frame waits for the client and we read; restarted whenever a frame
-    /// completes, paused (cancelled) while we withhold reads, started afresh when we read again.
-    private func updateFrameDeadline(frameCompleted: Bool, context: ChannelHandlerContext) {
-        guard inbound.readableBytes > 0 && mayTakeWork(context) else {
-            cancelFrameDeadline()
-            return
-        }
-        guard frameDeadline == nil || frameCompleted else { return }
-        frameDeadline?.cancel()
-        frameDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: limits.frameDeadline) {
-            self.frameDeadlinePassed()
-        }
-    }
-
-    private func frameDeadlinePassed() {
-        frameDeadline = nil
+    private func frameDeadlineTimerFired() {
+        frameDeadlineTimer = nil
         guard let context, machine.state != .closed else { return }
+        switch inbound.deadlineTimerFired(now: context.eventLoop.now) {
+        case .lapse:
+            return
+        case .rearm(let deadline):
+            armFrameDeadlineTimer(at: deadline, context: context)
+            return
+        case .close:
+            break
+        }
         statistics.recordFrameDeadlineClosure()
         logger.debug("closing connection: frame not complete within the deadline")
         machine.closed()
@@ -247,17 +253,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    private func cancelFrameDeadline() {
-        frameDeadline?.cancel()
-        frameDeadline = nil
-    }
-
     /// Drops everything a closed connection held (buffered bytes, timers); in-flight work finishes on its own and
-    /// finds the connection gone.
+    /// finds the connection gone. Answers already in the outbound buffer still go out with the next flush.
     private func release() {
-        inbound = ByteBuffer()
+        inbound.release()
         readPending = false
-        cancelFrameDeadline()
+        frameDeadlineTimer?.cancel()
+        frameDeadlineTimer = nil
         authenticationDeadline?.cancel()
         authenticationDeadline = nil
     }
@@ -265,8 +267,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     // MARK: - Requests
 
     private func handle(_ frame: Frame, context: ChannelHandlerContext) {
-        statistics.recordRequest()
-        let decoded = Result { () throws(RequestDecodingError) in try frame.decodeRequest() }
+        counters.recordRequests(1)
+        requestsThisBatch += 1
+        let decoded = Result { () throws(RequestDecodingError) in try frame.decodeRequestMessage() }
         var action = machine.requestReceived(decoded)
         if case .authenticate(let callerID, let proof) = action {
             let permissions = authentication.authenticate(
@@ -282,14 +285,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .ignore, .authenticate:
             break
         case .respond(let response):
-            write(response, requestID: frame.requestID, context: context)
+            write(response, requestID: frame.requestID)
         case .respondAndClose(let response):
             writeAndClose(response, requestID: frame.requestID, context: context)
-        case .process(let request):
-            switch processor.process(request) {
-            case .immediate(let response):
-                write(response, requestID: frame.requestID, context: context)
-                if machine.requestFinished() { context.close(promise: nil) }
+        case .process(let message):
+            switch processor.process(message, requestID: frame.requestID, into: &outbound) {
+            case .answered:
+                if machine.requestFinished() {
+                    flushBatch(context: context)
+                    context.close(promise: nil)
+                }
             case .deferred(let work):
                 let requestID = frame.requestID
                 deferredInFlight[requestID, default: 0] += 1
@@ -304,15 +309,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func completeDeferred(_ response: Response, requestID: UInt32) {
         guard let context else { return }  // the connection went away meanwhile
         guard forgetDeferred(requestID) else { return }  // already answered SHUTTING_DOWN
-        write(response, requestID: requestID, context: context)
+        write(response, requestID: requestID)
         if machine.requestFinished() {
-            context.flush()
+            flushBatch(context: context)
             context.close(promise: nil)
             return
         }
         // A slot freed: frames waiting behind the in-flight cap may go now.
         takeBufferedFrames(context: context)
-        context.flush()
+        flushBatch(context: context)
         resumeReadingIfAllowed(context: context)
     }
 
@@ -347,23 +352,60 @@ final class ConnectionHandler: ChannelDuplexHandler {
         machine.closed()
         let answer = Response.error(ServerError(.shuttingDown, "server is shutting down; retry on another server"))
         for (requestID, count) in pending {
-            for _ in 0..<count { write(answer, requestID: requestID, context: context) }
+            for _ in 0..<count { write(answer, requestID: requestID) }
         }
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
-            .whenComplete { _ in context.close(promise: nil) }
+        flushAndClose(context: context)
     }
 
+    /// Answers, then closes once everything in the outbound buffer (this answer last) is written.
     private func writeAndClose(_ response: Response, requestID: UInt32, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        FrameEncoder.writeResponse(response, requestID: requestID, into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        write(response, requestID: requestID)
+        flushAndClose(context: context)
     }
 
-    private func write(_ response: Response, requestID: UInt32, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 128)  // a VALIDATE answer is ~84 bytes
-        FrameEncoder.writeResponse(response, requestID: requestID, into: &buffer)
-        context.write(wrapOutboundOut(buffer), promise: nil)
+    private func write(_ response: Response, requestID: UInt32) {
+        FrameEncoder.writeResponse(response, requestID: requestID, into: &outbound)
+    }
+
+    /// Ends a batch: the outbound buffer goes to the channel with one flush, and the batch's requests to
+    /// swift-metrics with one increment.
+    private func flushBatch(context: ChannelHandlerContext) {
+        reportBatch()
+        guard outbound.readableBytes > 0 else { return }
+        sendOutbound(context: context, promise: nil)
+    }
+
+    private func flushAndClose(context: ChannelHandlerContext) {
+        reportBatch()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        sendOutbound(context: context, promise: written)
+    }
+
+    /// Writes and flushes what the outbound buffer holds. The bytes are taken out of the buffer before the write:
+    /// a flush can re-enter this handler (writability changes) and must not send them twice.
+    private func sendOutbound(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        do {
+            let batch = outbound.readSlice(length: outbound.readableBytes)!
+            context.write(wrapOutboundOut(batch), promise: promise)
+        }
+        context.flush()
+        if outbound.readableBytes == 0 { recycleOutbound() }
+    }
+
+    private func reportBatch() {
+        guard requestsThisBatch > 0 else { return }
+        statistics.reportRequestBatch(requestsThisBatch)
+        requestsThisBatch = 0
+    }
+
+    /// Ready for the next batch: the same storage when the socket took the bytes (the common case: `clear()` then
+    /// allocates nothing), a fresh one when the channel still holds them or the buffer grew large.
+    private func recycleOutbound() {
+        if outbound.capacity > Self.outboundKeptCapacity, let context {
+            outbound = context.channel.allocator.buffer(capacity: Self.outboundCapacity)
+        } else {
+            outbound.clear()
+        }
     }
 }

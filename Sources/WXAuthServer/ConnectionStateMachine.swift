@@ -14,7 +14,7 @@ struct ConnectionStateMachine {
 
     enum RequestAction: Equatable {
         /// Run the request; the caller has counted it as in flight.
-        case process(Request)
+        case process(RequestMessage)
         /// Check this AUTH (throttle, then proof against the nonce) and feed the result to `authenticationChecked`.
         case authenticate(callerID: String, proof: [UInt8])
         /// Answer now and keep the connection.
@@ -37,27 +37,27 @@ struct ConnectionStateMachine {
     }
 
     /// A frame arrived and was decoded (or failed to decode) into a request.
-    mutating func requestReceived(_ decoded: Result<Request, RequestDecodingError>) -> RequestAction {
+    mutating func requestReceived(_ decoded: Result<RequestMessage, RequestDecodingError>) -> RequestAction {
         switch state {
         case .closed, .authenticating:
             return .ignore
         case .draining:
             return .respond(.error(ServerError(.shuttingDown, "server is shutting down")))
         case .awaitingAuthentication:
-            guard case .success(.auth(let callerID, let proof)) = decoded else {
+            guard case .success(.auth(let auth)) = decoded else {
                 state = .closed
                 return .respondAndClose(.error(ServerError(.notAuthorized, "authenticate with AUTH first")))
             }
             state = .authenticating(previous: nil)
-            return .authenticate(callerID: callerID, proof: proof)
+            return .authenticate(callerID: auth.callerID, proof: auth.proof)
         case .ready(let permissions):
             switch decoded {
             case .failure(let error):
                 return .respond(.error(error.response))
-            case .success(.auth(let callerID, let proof)):
+            case .success(.auth(let auth)):
                 // A repeated AUTH must verify like the first (open servers grant everything to everyone).
                 state = .authenticating(previous: permissions)
-                return .authenticate(callerID: callerID, proof: proof)
+                return .authenticate(callerID: auth.callerID, proof: auth.proof)
             case .success(let request):
                 guard permissions.contains(Permissions(requiredFor: request.opcode)) else {
                     return .respond(.error(ServerError(.notAuthorized, "caller may not \(request.opcode.name)")))

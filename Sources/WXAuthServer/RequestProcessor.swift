@@ -1,13 +1,16 @@
 import Logging
+import NIOCore
 import WXAuthProtocol
 import WXAuthSessions
 
 /// Turns a decoded request into its response. Everything but the WeChat calls (LOGIN, PHONE_NUMBER,
-/// CHECK_SESSION_KEY, RESET_SESSION_KEY) is answered synchronously on the calling event loop; those return work to
-/// run asynchronously so they never hold back the requests behind them.
+/// CHECK_SESSION_KEY, RESET_SESSION_KEY) is answered synchronously on the calling event loop, encoded straight into
+/// the connection's outbound buffer; those return work to run asynchronously so they never hold back the requests
+/// behind them.
 final class RequestProcessor: Sendable {
     enum Outcome: Sendable {
-        case immediate(Response)
+        /// The response frame is in the buffer.
+        case answered
         case deferred(@Sendable () async -> Response)
     }
 
@@ -30,59 +33,88 @@ final class RequestProcessor: Sendable {
         self.logger = logger
     }
 
-    /// Processes an authorized request (AUTH is handled by the connection state machine).
-    func process(_ request: Request) -> Outcome {
-        switch request {
-        case .ping:
-            return .immediate(.pong(serverTime: store.clockNow))
-        case .auth:
-            return .immediate(.error(ServerError(.malformedRequest, "already authenticated")))
-        case .login(let appID, let code):
-            return .deferred { [login] in await login.login(appID: appID, code: code) }
-        case .validate(let token):
-            return answer(token, "validate") { () throws(SessionError) in .validated(SessionView(try store.validate(token))) }
-        case .refresh(let token):
-            return answer(token, "refresh") { () throws(SessionError) in
-                let issued = try store.refresh(token)
-                return .refreshed(token: issued.token, session: SessionView(issued.session))
-            }
-        case .revoke(let token):
-            return answer(token, "revoke") { () throws(SessionError) in
-                try store.revoke(token)
-                return .revoked
-            }
-        case .revokeUser(let appID, let openid):
-            do {
-                let count = try store.revokeUser(appID: appID, openid: openid)
-                logger.info("user sessions revoked", metadata: ["app": "\(appID)", "count": "\(count)"])
-                return .immediate(.userRevoked(count: UInt32(clamping: count)))
-            } catch {
-                return .immediate(.error(ServerError(error)))
-            }
-        case .decrypt(let token, let encryptedData, let iv):
-            return .immediate(userData.decrypt(token: token, encryptedData: encryptedData, iv: iv))
-        case .verifySignature(let token, let rawData, let signature):
-            return .immediate(userData.verifySignature(token: token, rawData: rawData, signature: signature))
-        case .phoneNumber(let token, let code):
-            return .deferred { [userData] in await userData.phoneNumber(token: token, code: code) }
-        case .checkSessionKey(let token):
-            return .deferred { [userData] in await userData.checkSessionKey(token: token) }
-        case .resetSessionKey(let token):
-            return .deferred { [userData] in await userData.resetSessionKey(token: token) }
+    /// Processes an authorized request (AUTH is handled by the connection state machine): a synchronous answer is
+    /// written into `buffer` as one frame for `requestID`.
+    func process(_ message: RequestMessage, requestID: UInt32, into buffer: inout ByteBuffer) -> Outcome {
+        switch message {
+        case .validate(let validate):
+            self.validate(validate, requestID: requestID, into: &buffer)
+            return .answered
+        case .login(let request):
+            return .deferred { [login] in await login.login(appID: request.appID, code: request.code) }
+        case .phoneNumber(let request):
+            return .deferred { [userData] in await userData.phoneNumber(token: request.token, code: request.code) }
+        case .checkSessionKey(let request):
+            return .deferred { [userData] in await userData.checkSessionKey(token: request.token) }
+        case .resetSessionKey(let request):
+            return .deferred { [userData] in await userData.resetSessionKey(token: request.token) }
+        default:
+            FrameEncoder.writeResponse(answer(message), requestID: requestID, into: &buffer)
+            return .answered
         }
     }
 
-    private func answer(_ token: String, _ operation: String, _ body: () throws(SessionError) -> Response) -> Outcome {
-        do {
-            return .immediate(try body())
-        } catch {
-            if logger.logLevel <= .debug {
-                logger.debug("\(operation) refused", metadata: ["token": "\(fingerprint(token))", "reason": "\(error)"])
-            }
-            if case .cryptoFailure(let operation) = error {
-                logger.error("crypto failure", metadata: ["operation": "\(operation)"])
-            }
-            return .immediate(.error(ServerError(error)))
+    /// The hot path: the token's bytes from the frame to the store, the store's snapshot encoded into the buffer.
+    private func validate(_ request: RequestMessage.Validate, requestID: UInt32, into buffer: inout ByteBuffer) {
+        let outcome = request.token.withUnsafeReadableBytes { token in
+            Result { () throws(SessionError) in try store.validate(tokenUTF8: token) }
         }
+        switch outcome {
+        case .success(let snapshot):
+            FrameEncoder.writeFrame(kind: Status.ok.rawValue, requestID: requestID, into: &buffer) {
+                $0.writeSession(snapshot)
+            }
+        case .failure(let error):
+            let refused = refusal(error, "validate", token: request.tokenString)
+            FrameEncoder.writeResponse(refused, requestID: requestID, into: &buffer)
+        }
+    }
+
+    /// The synchronous answers other than VALIDATE.
+    private func answer(_ message: RequestMessage) -> Response {
+        switch message {
+        case .ping:
+            return .pong(serverTime: store.clockNow)
+        case .auth:
+            return .error(ServerError(.malformedRequest, "already authenticated"))
+        case .refresh(let request):
+            do {
+                let issued = try store.refresh(request.token)
+                return .refreshed(token: issued.token, session: SessionView(issued.session))
+            } catch {
+                return refusal(error, "refresh", token: request.token)
+            }
+        case .revoke(let request):
+            do {
+                try store.revoke(request.token)
+                return .revoked
+            } catch {
+                return refusal(error, "revoke", token: request.token)
+            }
+        case .revokeUser(let request):
+            do {
+                let count = try store.revokeUser(appID: request.appID, openid: request.openid)
+                logger.info("user sessions revoked", metadata: ["app": "\(request.appID)", "count": "\(count)"])
+                return .userRevoked(count: UInt32(clamping: count))
+            } catch {
+                return .error(ServerError(error))
+            }
+        case .decrypt(let request):
+            return userData.decrypt(token: request.token, encryptedData: request.encryptedData, iv: request.iv)
+        case .verifySignature(let request):
+            return userData.verifySignature(token: request.token, rawData: request.rawData, signature: request.signature)
+        case .validate, .login, .phoneNumber, .checkSessionKey, .resetSessionKey:
+            preconditionFailure("answered in process(_:requestID:into:)")
+        }
+    }
+
+    private func refusal(_ error: SessionError, _ operation: String, token: @autoclosure () -> String) -> Response {
+        if logger.logLevel <= .debug {
+            logger.debug("\(operation) refused", metadata: ["token": "\(fingerprint(token()))", "reason": "\(error)"])
+        }
+        if case .cryptoFailure(let operation) = error {
+            logger.error("crypto failure", metadata: ["operation": "\(operation)"])
+        }
+        return .error(ServerError(error))
     }
 }

@@ -1,9 +1,13 @@
 import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
 import Synchronization
 
-/// Server-wide counters (also reported through swift-metrics as `wxauth.server.*`).
+/// Server-wide counters (also reported through swift-metrics as `wxauth.server.*`). The per-request count is kept
+/// per event loop (`EventLoopCounters`, summed on read) and reported to swift-metrics once per read batch, so no
+/// process-wide atomic is bumped per request; the rare events (closures, refusals, failures) share atomics.
 public final class ServerStatistics: Sendable {
-    private let processed = Atomic<Int>(0)
+    private let perLoop = NIOLockedValueBox<[ObjectIdentifier: EventLoopCounters]>([:])
     private let deadlineClosures = Atomic<Int>(0)
     private let idle = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
@@ -23,7 +27,7 @@ public final class ServerStatistics: Sendable {
     public init() {}
 
     /// Requests decoded and answered (all statuses).
-    public var requestsProcessed: Int { processed.load(ordering: .relaxed) }
+    public var requestsProcessed: Int { perLoop.withLockedValue { $0.values.reduce(0) { $0 + $1.requestCount } } }
     public var frameDeadlineClosures: Int { deadlineClosures.load(ordering: .relaxed) }
     public var idleClosures: Int { idle.load(ordering: .relaxed) }
     public var refusedConnections: Int { refused.load(ordering: .relaxed) }
@@ -36,9 +40,20 @@ public final class ServerStatistics: Sendable {
     /// Failed accepts (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...); accepting backs off after each.
     public var acceptErrors: Int { acceptFailures.load(ordering: .relaxed) }
 
-    func recordRequest() {
-        processed.add(1, ordering: .relaxed)
-        requestCounter.increment()
+    /// The counters of `eventLoop`, made on first use (once per connection, at accept).
+    func counters(for eventLoop: any EventLoop) -> EventLoopCounters {
+        perLoop.withLockedValue { loops in
+            if let existing = loops[ObjectIdentifier(eventLoop)] { return existing }
+            let made = EventLoopCounters()
+            loops[ObjectIdentifier(eventLoop)] = made
+            return made
+        }
+    }
+
+    /// The requests of one read batch (already counted on their loop's `EventLoopCounters`) as one swift-metrics
+    /// increment.
+    func reportRequestBatch(_ count: Int) {
+        requestCounter.increment(by: Int64(count))
     }
     func recordFrameDeadlineClosure() {
         deadlineClosures.add(1, ordering: .relaxed)

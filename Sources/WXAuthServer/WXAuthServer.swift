@@ -167,7 +167,7 @@ public final class WXAuthServer: Service {
         )
         try sync.addHandler(ConnectionHandler(
             processor: processor, authentication: authentication, statistics: statistics,
-            turns: turns.turns(on: channel.eventLoop), nonce: nonce, limits: limits, logger: logger
+            counters: statistics.counters(for: channel.eventLoop), turns: turns.turns(on: channel.eventLoop), nonce: nonce, limits: limits, logger: logger
         ))
     }
 }

@@ -15,7 +15,7 @@ struct ConnectionStateMachineTests {
     @Test func anAuthIsHandedOutForCheckingAndItsResultFedBack() {
         var state = Self.machine()
         #expect(state.isAwaitingAuthentication)
-        let r1 = state.requestReceived(.success(.auth(callerID: "gw", proof: Self.proof)))
+        let r1 = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
         #expect(r1 == .authenticate(callerID: "gw", proof: Self.proof))
         // While the check runs nothing else is taken.
         #expect(!state.acceptsMoreRequests)
@@ -25,14 +25,14 @@ struct ConnectionStateMachineTests {
         #expect(r3 == .respond(.authenticated(permissions: [.validate])))
         #expect(state.state == .ready([.validate]))
         #expect(!state.isAwaitingAuthentication)
-        let r4 = state.requestReceived(.success(.validate(token: "t")))
-        #expect(r4 == .process(.validate(token: "t")))
+        let r4 = state.requestReceived(.success(.validate(.init(token: "t"))))
+        #expect(r4 == .process(.validate(.init(token: "t"))))
         #expect(state.inFlight == 1)
     }
 
     @Test func aFailedAuthAnswersNotAuthorizedAndCloses() {
         var state = Self.machine()
-        _ = state.requestReceived(.success(.auth(callerID: "gw", proof: Self.proof)))
+        _ = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
         guard case .respondAndClose(.error(let error)) = state.authenticationChecked(nil) else {
             Issue.record("expected respondAndClose")
             return
@@ -55,9 +55,9 @@ struct ConnectionStateMachineTests {
 
     @Test func aRepeatedAuthIsCheckedAgainAndAFailureCloses() {
         var state = Self.machine()
-        _ = state.requestReceived(.success(.auth(callerID: "gw", proof: Self.proof)))
+        _ = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
         _ = state.authenticationChecked(.all)
-        let r6 = state.requestReceived(.success(.auth(callerID: "other", proof: Self.proof)))
+        let r6 = state.requestReceived(.success(.auth(.init(callerID: "other", proof: Self.proof))))
         #expect(r6 == .authenticate(callerID: "other", proof: Self.proof))
         // A repeated AUTH does not count as a connection that never authenticated.
         let r7 = state.authenticationDeadlinePassed()
@@ -76,7 +76,7 @@ struct ConnectionStateMachineTests {
         #expect(waiting.state == .closed)
 
         var authenticated = Self.machine()
-        _ = authenticated.requestReceived(.success(.auth(callerID: "gw", proof: Self.proof)))
+        _ = authenticated.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
         _ = authenticated.authenticationChecked(.all)
         let r9 = authenticated.authenticationDeadlinePassed()
         #expect(!r9)
@@ -89,9 +89,9 @@ struct ConnectionStateMachineTests {
 
     @Test func requestsOutsideThePermissionsAreRefusedAndTheConnectionStays() {
         var state = Self.machine()
-        _ = state.requestReceived(.success(.auth(callerID: "gw", proof: Self.proof)))
+        _ = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
         _ = state.authenticationChecked([.validate])
-        guard case .respond(.error(let error)) = state.requestReceived(.success(.revoke(token: "t"))) else {
+        guard case .respond(.error(let error)) = state.requestReceived(.success(.revoke(.init(token: "t")))) else {
             Issue.record("expected respond")
             return
         }
