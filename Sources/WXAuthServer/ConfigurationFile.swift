@@ -56,6 +56,7 @@ public struct ConfigurationFile: Decodable, Sendable {
     var refresh_grace_seconds: Double?
     var sweep_interval_seconds: Double?
     var max_connections: Int?
+    var threads: Int?
     var max_in_flight_per_connection: Int?
     var idle_connection_timeout_seconds: Double?
     var frame_deadline_seconds: Double?
@@ -113,6 +114,7 @@ public struct ConfigurationFile: Decodable, Sendable {
             configuration.sweepIntervalMilliseconds = try Self.milliseconds(sweep_interval_seconds, "sweep_interval_seconds")
         }
         if let max_connections { configuration.maxConnections = max_connections }
+        if let threads { configuration.threads = threads }
         if let max_in_flight_per_connection { configuration.maxInFlightPerConnection = max_in_flight_per_connection }
         if let idle_connection_timeout_seconds {
             configuration.idleTimeoutMilliseconds = try Self.milliseconds(

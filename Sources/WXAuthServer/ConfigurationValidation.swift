@@ -29,6 +29,7 @@ extension ServerConfiguration {
         }
         try Self.check(sessions.maxEntries, in: Limits.maxSessions, "max_sessions (--max-sessions)")
         try Self.check(maxConnections, in: Limits.maxConnections, "max_connections (--max-connections)")
+        try Self.check(threads, in: Limits.threads, "threads (--threads)")
         try Self.check(maxInFlightPerConnection, in: Limits.maxInFlightPerConnection, "max_in_flight_per_connection")
         try Self.checkSeconds(sweepIntervalMilliseconds, in: Limits.sweepInterval, "sweep_interval_seconds (--sweep-interval)")
         try Self.checkSeconds(
@@ -65,6 +66,8 @@ extension ServerConfiguration {
     public enum Limits {
         public static let maxSessions = 1...1_000_000_000
         public static let maxConnections = 1...1_000_000
+        /// Event-loop threads.
+        public static let threads = 1...1024
         public static let maxInFlightPerConnection = 1...65_536
         public static let sweepInterval: ClosedRange<Int64> = 100...3_600_000
         public static let refreshGrace: ClosedRange<Int64> = 0...3_600_000

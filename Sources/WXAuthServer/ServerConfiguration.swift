@@ -1,3 +1,4 @@
+import NIOCore
 import WXAuthPersistence
 import WXAuthProtocol
 import WXAuthSessions
@@ -18,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var sweepIntervalMilliseconds: Int64 = 30_000
     /// Requests one connection may have in progress before the server stops reading from it. Default 1024.
     public var maxInFlightPerConnection: Int = 1024
+    /// Event-loop threads serving connections (`threads`, `--threads`). Default: one per core.
+    public var threads: Int = System.coreCount
     /// Connections beyond this are answered SERVER_FULL and closed. Default 10,000.
     public var maxConnections: Int = 10_000
     /// A connection with nothing in flight and no bytes for this long is closed. Default 300 s; 0 disables.

@@ -62,6 +62,9 @@ struct WXAuthDaemon: AsyncParsableCommand {
     @Option(help: "Maximum concurrent connections (default 10000; 1 to 1000000; lowered to fit the open file limit).")
     var maxConnections: Int?
 
+    @Option(help: "Event-loop threads serving connections (default: one per core; 1 to 1024).")
+    var threads: Int?
+
     @Option(help: "WeChat API base URL, https only (default https://api.weixin.qq.com; --dev uses the simulator and allows http).")
     var wechatBaseURL: String?
 
@@ -194,8 +197,12 @@ struct WXAuthDaemon: AsyncParsableCommand {
             logger: Logger(label: "wxauthd.wechat")
         )
         let simulatorURL = simulator?.baseURL
+        // The connections' event loops: the process-wide group when it has the size asked for, else our own.
+        let ownGroup = configuration.threads == System.coreCount
+            ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let server = try WXAuthServer(
-            configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI, logger: logger,
+            configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI,
+            group: ownGroup ?? MultiThreadedEventLoopGroup.singleton, logger: logger,
             onListening: { address in
                 ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
             }
@@ -213,11 +220,13 @@ struct WXAuthDaemon: AsyncParsableCommand {
             try? await httpClient.shutdown()
             try? await pool.shutdown()
             try? await simulator?.shutdown()
+            try? await ownGroup?.shutdownGracefully()
             throw ExitCode.failure
         }
         try? await httpClient.shutdown()
         try? await pool.shutdown()
         try? await simulator?.shutdown()
+        try? await ownGroup?.shutdownGracefully()
     }
 
     /// Flags win over the file; `ServerConfiguration.validate()` then checks every value, whichever gave it.
@@ -234,6 +243,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
             configuration.sweepIntervalMilliseconds = try ConfigurationFile.milliseconds(sweepInterval, "--sweep-interval")
         }
         if let maxConnections { configuration.maxConnections = maxConnections }
+        if let threads { configuration.threads = threads }
         if let wechatBaseURL { configuration.wechatBaseURL = wechatBaseURL }
         if let wechatTimeout {
             configuration.upstream.callTimeout = .milliseconds(try ConfigurationFile.milliseconds(wechatTimeout, "--wechat-timeout"))

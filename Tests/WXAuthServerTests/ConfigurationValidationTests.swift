@@ -34,6 +34,10 @@ struct ConfigurationValidationTests {
              message: "sweep_interval_seconds (--sweep-interval) must be between 0.1 and 3600 seconds, not 0"),
         Case(description: "max in flight 0", change: { $0.maxInFlightPerConnection = 0 },
              message: "max_in_flight_per_connection must be between 1 and 65536, not 0"),
+        Case(description: "threads 0", change: { $0.threads = 0 },
+             message: "threads (--threads) must be between 1 and 1024, not 0"),
+        Case(description: "threads 1025", change: { $0.threads = 1025 },
+             message: "threads (--threads) must be between 1 and 1024, not 1025"),
         Case(description: "max connections 0", change: { $0.maxConnections = 0 },
              message: "max_connections (--max-connections) must be between 1 and 1000000, not 0"),
         Case(description: "max connections -5", change: { $0.maxConnections = -5 },
@@ -96,6 +100,7 @@ struct ConfigurationValidationTests {
             $0.sweepIntervalMilliseconds = 100
             $0.maxInFlightPerConnection = 1
             $0.maxConnections = 1
+            $0.threads = 1
             $0.upstream.callTimeout = .seconds(120)
             $0.loginRatePerApp.burst = 1
             $0.sessions.maxEntries = 1
@@ -183,6 +188,8 @@ struct DaemonConfigurationRefusalTests {
          "max_connections (--max-connections) must be between 1 and 1000000, not -5"),
         (["--dev", "--port", "0", "--sim-port", "0", "--wechat-timeout", "0"],
          "wechat.timeout_seconds (--wechat-timeout) must be between 0.1 and 120 seconds, not 0"),
+        (["--dev", "--port", "0", "--sim-port", "0", "--threads", "0"],
+         "threads (--threads) must be between 1 and 1024, not 0"),
         (["--dev", "--port", "0", "--sim-port", "0", "--max-sessions=-1"],
          "max_sessions (--max-sessions) must be between 1 and 1000000000, not -1"),
         (["--dev", "--port", "0", "--sim-port", "0", "--sweep-interval", "nan"],
