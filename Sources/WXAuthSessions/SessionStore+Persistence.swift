@@ -103,7 +103,7 @@ extension SessionStore {
                     guard Int(record.appIndex) < apps.apps.count else { return }
                     let app = apps[record.appIndex]
                     guard now < record.expiresAt(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds) else { return }
-                    let strings = copy.strings(of: id)
+                    let strings = copy.strings(of: id, record: record)
                     try body(PersistedEntry(id: id, state: .live(record.persisted(appID: app.appID, strings: strings))))
                 case .rotated(let successor, let graceUntil, let forgetAt):
                     guard now < forgetAt else { return }

@@ -32,7 +32,7 @@ extension SessionStore {
             (entries) throws(SessionError) -> (SessionRecord, SessionStrings, String)? in
             guard let entry = entries[token.id] else { throw .invalidToken }
             guard case .live(var record) = entry else { throw .revoked }
-            let strings = entries.strings(of: token.id)
+            let strings = entries.strings(of: token.id, record: record)
             let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
             guard record.sessionKey == previousKey else { return nil }
             record.sessionKey = newKey
@@ -54,7 +54,7 @@ extension SessionStore {
         return try map.withShard(for: token.id) { (entries) throws(SessionError) -> (SessionKey, SessionSnapshot) in
             guard let entry = entries[token.id] else { throw .invalidToken }
             guard case .live(let record) = entry else { throw .revoked }
-            let strings = entries.strings(of: token.id)
+            let strings = entries.strings(of: token.id, record: record)
             let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
             return (record.sessionKey, SessionSnapshot(record: record, strings: strings, app: app))
         }

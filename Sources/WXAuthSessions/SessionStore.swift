@@ -98,7 +98,7 @@ public final class SessionStore: Sendable {
                 if case .rotated(_, let graceUntil, _) = entry, now > graceUntil { return nil }
                 throw .revoked
             }
-            let strings = entries.strings(of: token.id)
+            let strings = entries.strings(of: token.id, record: record)
             let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
             let granularity = SessionRecord.lastSeenGranularity(idleTimeoutMilliseconds: app.idleTimeoutMilliseconds)
             if now - record.lastSeenAt >= granularity || record.keyID != keyring.primaryKeyID {
@@ -133,7 +133,7 @@ public final class SessionStore: Sendable {
         return try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot in
             guard let entry = entries[token.id] else { throw .invalidToken }
             guard case .live(let record) = entry else { throw .revoked }
-            let strings = entries.strings(of: token.id)
+            let strings = entries.strings(of: token.id, record: record)
             let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
             return SessionSnapshot(record: record, strings: strings, app: app)
         }
@@ -236,7 +236,7 @@ public final class SessionStore: Sendable {
                 var matches: [(TokenID, Int64)] = []
                 entries.table.forEach { id, entry in
                     guard case .live(let record) = entry, record.appIndex == appIndex else { return }
-                    let strings = entries.strings(of: id)
+                    let strings = entries.strings(of: id, record: record)
                     guard record.hasOpenID(openid, strings: strings),
                           now < record.expiresAt(idleTimeoutMilliseconds: idleTimeout),
                           record.verify(id: id, appID: appID, strings: strings, keyring: keyring)
@@ -360,7 +360,7 @@ public final class SessionStore: Sendable {
     private func issuedView(of token: SessionToken, now: Int64) throws(SessionError) -> Issued {
         let session = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot in
             guard case .live(let record) = entries[token.id] else { throw .revoked }
-            let strings = entries.strings(of: token.id)
+            let strings = entries.strings(of: token.id, record: record)
             let app = try checkLive(record, strings: strings, id: token.id, now: now, in: &entries)
             return SessionSnapshot(record: record, strings: strings, app: app)
         }

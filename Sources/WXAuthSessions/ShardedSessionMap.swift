@@ -42,6 +42,12 @@ struct SessionShardContents: Sendable {
         }
     }
 
+    /// The side-table strings of the live `record` stored under `id`: looked up only when the record says it has
+    /// some (a unionid or a long openid), so most reads never touch the side table.
+    func strings(of id: TokenID, record: SessionRecord) -> SessionStrings {
+        record.hasUnionid || record.openid.isOverflow ? strings(of: id) : .none
+    }
+
     /// The side-table strings of `id` (`.none` when it has none).
     func strings(of id: TokenID) -> SessionStrings {
         strings.isEmpty ? .none : strings[id] ?? .none
