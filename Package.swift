@@ -100,7 +100,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "wxauth-bench", dependencies: [
-            "WXAuthBenchCore", "WXAuthClient", "WXAuthProtocol",
+            "WXAuthBenchCore", "WXAuthClient", "WXAuthProtocol", "WXAuthRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),

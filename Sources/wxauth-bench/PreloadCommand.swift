@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import WXAuthBenchCore
+import WXAuthRedis
 
 /// Fills Redis with session-sized values under token-shaped keys, and says what they cost it in memory.
 /// (wxauthd preloads itself: `wxauthd --dev --preload-sessions N`, which prints its own memory line.)
@@ -37,7 +38,7 @@ struct PreloadCommand: AsyncParsableCommand {
         let probe = serverPID.map { ServerProbe(pid: $0) } ?? ServerProbe.find(listeningOn: target.port)
         let control = try await RedisControl.connect(host: target.host, port: target.port, group: group)
         let valueBytes = valueSize ?? sessionValueBytes
-        let value = [UInt8](repeating: UInt8(ascii: "v"), count: valueBytes)
+        let value = ByteBuffer(repeating: UInt8(ascii: "v"), count: valueBytes)
         let keySet = KeySet.synthetic(count: keys)
 
         guard case .integer(let existing) = try await control.command("DBSIZE") else {
@@ -45,7 +46,7 @@ struct PreloadCommand: AsyncParsableCommand {
         }
         var notes: [String] = []
         if existing > 0 { notes.append("the database already held \(existing) keys") }
-        let usedBefore = RESP.infoField("used_memory", in: try await control.info("memory")).flatMap(Int.init)
+        let usedBefore = RedisInfo.field("used_memory", in: try await control.info("memory")).flatMap(Int.init)
         let rssBefore = probe?.residentBytes() ?? 0
         let started = ContinuousClock.now
         let ttlText = String(ttl)
@@ -53,25 +54,21 @@ struct PreloadCommand: AsyncParsableCommand {
         var index = 0
         while index < keys {
             let end = min(index + batch, keys)
-            var buffer = ByteBufferAllocator().buffer(capacity: (end - index) * (valueBytes + 100))
+            var commands: [RedisCommand] = []
+            commands.reserveCapacity(end - index)
             for key in index..<end {
-                RESP.writeArrayHeader(ttl > 0 ? 5 : 3, into: &buffer)
-                RESP.writeBulk("SET".utf8, into: &buffer)
-                RESP.writeBulk(keySet[key], into: &buffer)
-                RESP.writeBulk(value, into: &buffer)
-                if ttl > 0 {
-                    RESP.writeBulk("EX".utf8, into: &buffer)
-                    RESP.writeBulk(ttlText.utf8, into: &buffer)
-                }
+                var arguments = [ByteBuffer(string: "SET"), ByteBuffer(bytes: keySet[key]), value]
+                if ttl > 0 { arguments += [ByteBuffer(string: "EX"), ByteBuffer(string: ttlText)] }
+                commands.append(RedisCommand(arguments: arguments, keyIndices: [1]))
             }
-            let replies = try await control.execute(buffer, replies: end - index)
-            if let failure = replies.first(where: { if case .simple("OK") = $0 { false } else { true } }) {
+            let replies = try await control.pipeline(commands)
+            if let failure = replies.first(where: { $0.string != "OK" }) {
                 throw LoadError.server("SET failed: \(failure)")
             }
             index = end
         }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
-        let usedAfter = RESP.infoField("used_memory", in: try await control.info("memory")).flatMap(Int.init)
+        let usedAfter = RedisInfo.field("used_memory", in: try await control.info("memory")).flatMap(Int.init)
         let rssAfter = probe?.residentBytes() ?? 0
         await control.close()
         if probe == nil { notes.append("redis-server process not found: no RSS figures (give --server-pid)") }

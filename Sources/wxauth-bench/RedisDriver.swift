@@ -1,12 +1,15 @@
 import NIOCore
 import WXAuthBenchCore
 import WXAuthProtocol
+import WXAuthRedis
 
-/// GET (or GETEX) of random preloaded keys over RESP2. Redis answers in order, so replies carry no id.
+/// GET (or GETEX) of random preloaded keys, encoded and decoded with WXAuthRedis's codec over the raw load
+/// connection (`--redis-path codec`, and open-loop runs). Redis answers in order, so replies carry no id.
 struct RedisDriver: LoadDriver {
     let keys: KeySet
     let idleSeconds: String
     var random: SplitMix64
+    private let decoder = RESP3Decoder()
     private var checkedFirst = false
     private(set) var notes: [String] = []
     let expectedValueBytes: Int
@@ -23,35 +26,41 @@ struct RedisDriver: LoadDriver {
     mutating func writeRequest(_ operation: BenchOperation, id: UInt32, into buffer: inout ByteBuffer) -> BenchOperation {
         let key = keys[random.below(keys.count)]
         if operation == .getex {
-            RESP.writeArrayHeader(4, into: &buffer)
-            RESP.writeBulk("GETEX".utf8, into: &buffer)
-            RESP.writeBulk(key, into: &buffer)
-            RESP.writeBulk("EX".utf8, into: &buffer)
-            RESP.writeBulk(idleSeconds.utf8, into: &buffer)
+            RedisCommandEncoder.writeHeader(count: 4, into: &buffer)
+            RedisCommandEncoder.writeArgument("GETEX".utf8, into: &buffer)
+            RedisCommandEncoder.writeArgument(key, into: &buffer)
+            RedisCommandEncoder.writeArgument("EX".utf8, into: &buffer)
+            RedisCommandEncoder.writeArgument(idleSeconds.utf8, into: &buffer)
             return .getex
         }
-        buffer.writeStaticString("*2\r\n$3\r\nGET\r\n")
-        RESP.writeBulk(key, into: &buffer)
+        RedisCommandEncoder.writeHeader(count: 2, into: &buffer)
+        RedisCommandEncoder.writeArgument("GET".utf8, into: &buffer)
+        RedisCommandEncoder.writeArgument(key, into: &buffer)
         return .get
     }
 
     mutating func readReply(from buffer: inout ByteBuffer) throws -> ParsedReply? {
-        guard let reply = try RESP.readReply(from: &buffer) else { return nil }
+        guard let reply = try decoder.decode(from: &buffer) else { return nil }
+        return ParsedReply(requestID: nil, status: status(of: reply))
+    }
+
+    /// OK (a value), NIL, ERR or UNEXPECTED; notes once if values are not the expected size.
+    mutating func status(of reply: RESP3Value) -> String {
         switch reply {
-        case .bulk(let length?, _):
+        case .blobString(let value):
             if !checkedFirst {
                 checkedFirst = true
-                if length != expectedValueBytes {
-                    notes.append("values are \(length) bytes, expected \(expectedValueBytes): preload with the same --value-size")
+                if value.readableBytes != expectedValueBytes {
+                    notes.append("values are \(value.readableBytes) bytes, expected \(expectedValueBytes): preload with the same --value-size")
                 }
             }
-            return ParsedReply(requestID: nil, status: "OK")
-        case .bulk(nil, _):
-            return ParsedReply(requestID: nil, status: "NIL")
-        case .error:
-            return ParsedReply(requestID: nil, status: "ERR")
+            return "OK"
+        case .null:
+            return "NIL"
+        case .simpleError, .blobError:
+            return "ERR"
         default:
-            return ParsedReply(requestID: nil, status: "UNEXPECTED")
+            return "UNEXPECTED"
         }
     }
 

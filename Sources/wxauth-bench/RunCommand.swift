@@ -63,6 +63,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "redis getex: the TTL each read sets, seconds (wxauth's idle timeout).")
     var idleSeconds = 1800
 
+    @Option(help: "redis closed loop: client (WXAuthRedis's RedisConnection, awaited per command) or codec (its codec on the raw load connection, as open-loop runs use).")
+    var redisPath = "client"
+
     @Option(help: "PID of the server (default: found from the listening port through /proc).")
     var serverPID: Int32?
 
@@ -80,6 +83,7 @@ struct RunCommand: AsyncParsableCommand {
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive, --warmup not negative") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let requests, requests == 0 { throw ValidationError("--requests must be positive") }
+        guard ["client", "codec"].contains(redisPath) else { throw ValidationError("--redis-path is client or codec") }
     }
 
     func run() async throws {
@@ -158,11 +162,18 @@ struct RunCommand: AsyncParsableCommand {
             let keySet = KeySet.synthetic(count: keys)
             let valueBytes = valueSize ?? sessionValueBytes
             let idle = idleSeconds
-            measurement = try await runner.run { index in
-                RedisDriver(keys: keySet, idleSeconds: idle, expectedValueBytes: valueBytes, seed: 0xBEEF &+ UInt64(index))
+            if plan.rate == nil && redisPath == "client" {
+                measurement = try await RedisClientLoad(
+                    target: target, plan: plan, group: group, probe: probe, keys: keySet, idleSeconds: idle,
+                    expectedValueBytes: valueBytes
+                ).run()
+            } else {
+                measurement = try await runner.run { index in
+                    RedisDriver(keys: keySet, idleSeconds: idle, expectedValueBytes: valueBytes, seed: 0xBEEF &+ UInt64(index))
+                }
             }
             if let control = try? await RedisControl.connect(host: target.host, port: target.port, group: group) {
-                usedMemory = (try? await control.info("memory")).flatMap { RESP.infoField("used_memory", in: $0) }.flatMap(Int.init)
+                usedMemory = (try? await control.info("memory")).flatMap { RedisInfo.field("used_memory", in: $0) }.flatMap(Int.init)
                 await control.close()
             }
         case .echo:
