@@ -30,6 +30,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var frameDeadline: TimeAmount
         /// A connection that must authenticate and has not within this long is closed. nil: no deadline.
         var authenticationDeadline: TimeAmount?
+        /// A connection with nothing in flight and no bytes either way for this long is closed. nil: never.
+        var idleTimeout: TimeAmount? = nil
         /// Frames taken per event-loop turn before yielding to the other connections on the loop.
         var framesPerTurn: Int = ConnectionHandler.defaultFramesPerTurn
     }
@@ -58,6 +60,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// The frame deadline's one timer (see `InboundFrames`).
     private var frameDeadlineTimer: Scheduled<Void>?
     private var authenticationDeadline: Scheduled<Void>?
+    /// The idle timer: one timer, armed for `lastActivity + idleTimeout` and moved on only when it fires (no
+    /// per-read reschedule and no per-write promise, as NIO's IdleStateHandler would make).
+    private var idleTimer: Scheduled<Void>?
+    /// When bytes last went either way (read, or answers handed to the channel).
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     private var peerAddress = "unknown"
     private var context: ChannelHandlerContext?
     /// Request ids of deferred work not yet answered (a client may reuse an id, hence a count).
@@ -105,6 +112,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         )
         write(.hello(hello), requestID: WireFormat.serverRequestID)
         flushBatch(context: context)
+        if let idleTimeout = limits.idleTimeout {
+            lastActivity = context.eventLoop.now
+            armIdleTimer(at: lastActivity + idleTimeout, context: context)
+        }
         if machine.isAwaitingAuthentication, let deadline = limits.authenticationDeadline {
             authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: deadline) {
                 self.authenticationDeadlinePassed()
@@ -122,6 +133,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         guard machine.state != .closed else { return }
+        if limits.idleTimeout != nil { lastActivity = context.eventLoop.now }
         inbound.append(&bytes)
         takeBufferedFrames(context: context)
     }
@@ -154,14 +166,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         if event is DrainEvent {
             if machine.drain() { context.close(promise: nil) }
-            return
-        }
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // Idle: no bytes either way for the idle timeout. Work in flight (a slow LOGIN) keeps it open.
-            if machine.inFlight == 0 {
-                statistics.recordIdleClosure()
-                context.close(promise: nil)
-            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -245,6 +249,27 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    private func armIdleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { self.idleTimerFired() }
+    }
+
+    /// Idle: no bytes either way for the idle timeout. Work in flight (a slow LOGIN) keeps it open.
+    private func idleTimerFired() {
+        idleTimer = nil
+        guard let context, machine.state != .closed, let idleTimeout = limits.idleTimeout else { return }
+        let now = context.eventLoop.now
+        guard now >= lastActivity + idleTimeout else {
+            armIdleTimer(at: lastActivity + idleTimeout, context: context)
+            return
+        }
+        guard machine.inFlight == 0 else {
+            armIdleTimer(at: now + idleTimeout, context: context)
+            return
+        }
+        statistics.recordIdleClosure()
+        context.close(promise: nil)
+    }
+
     private func authenticationDeadlinePassed() {
         authenticationDeadline = nil
         guard let context, machine.authenticationDeadlinePassed() else { return }
@@ -262,6 +287,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         frameDeadlineTimer = nil
         authenticationDeadline?.cancel()
         authenticationDeadline = nil
+        idleTimer?.cancel()
+        idleTimer = nil
     }
 
     // MARK: - Requests
@@ -389,6 +416,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let batch = outbound.readSlice(length: outbound.readableBytes)!
             context.write(wrapOutboundOut(batch), promise: promise)
         }
+        if limits.idleTimeout != nil { lastActivity = context.eventLoop.now }
         context.flush()
         if outbound.readableBytes == 0 { recycleOutbound() }
     }

@@ -134,7 +134,7 @@ public final class WXAuthServer: Service {
     }
 
     /// Sets up one accepted connection's pipeline (on its event loop): a refusal for throttled addresses and
-    /// connections over the cap, otherwise the idle timer and the connection handler.
+    /// connections over the cap, otherwise the connection handler (which keeps the idle timer itself).
     func configureConnection(_ channel: any Channel) throws {
         let sync = channel.pipeline.syncOperations
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
@@ -156,14 +156,13 @@ public final class WXAuthServer: Service {
             try sync.addHandler(ConnectionRefusalHandler(ServerError(.internalError, "internal error")))
             return
         }
-        if configuration.idleTimeoutMilliseconds > 0 {
-            try sync.addHandler(IdleStateHandler(allTimeout: .milliseconds(configuration.idleTimeoutMilliseconds)))
-        }
         let limits = ConnectionHandler.Limits(
             maxFrameSize: configuration.maxFrameSize, maxInFlight: configuration.maxInFlightPerConnection,
             frameDeadline: .milliseconds(configuration.frameDeadlineMilliseconds),
             authenticationDeadline: configuration.authTimeoutMilliseconds > 0
-                ? .milliseconds(configuration.authTimeoutMilliseconds) : nil
+                ? .milliseconds(configuration.authTimeoutMilliseconds) : nil,
+            idleTimeout: configuration.idleTimeoutMilliseconds > 0
+                ? .milliseconds(configuration.idleTimeoutMilliseconds) : nil
         )
         try sync.addHandler(ConnectionHandler(
             processor: processor, authentication: authentication, statistics: statistics,

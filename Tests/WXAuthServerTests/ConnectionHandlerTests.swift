@@ -117,6 +117,20 @@ struct ConnectionHandlerTests {
         #expect(server.statistics.frameDeadlineClosures == 1)
     }
 
+    @Test func theIdleTimerClosesAQuietConnectionAndTrafficPostponesIt() throws {
+        let server = try Self.server { $0.idleTimeoutMilliseconds = 1000 }
+        let channel = try Self.connection(server)
+        _ = try Self.outboundFrames(channel)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(700))
+        try channel.writeInbound(Self.pings(1))  // traffic at 700 ms: idle from there
+        #expect(try Self.outboundFrames(channel).count == 1)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(900))  // 1600 ms: the first expiry has passed
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))  // 1800 ms: 1100 ms without traffic
+        #expect(!channel.isActive)
+        #expect(server.statistics.idleClosures == 1)
+    }
+
     @Test func framesWaitWhileTheChannelIsNotWritable() throws {
         let server = try Self.server()
         let channel = try Self.connection(server)
