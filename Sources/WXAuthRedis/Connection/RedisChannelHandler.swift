@@ -15,6 +15,9 @@ struct RedisShutdownEvent: Sendable {}
 /// Matches replies to commands in order (Redis answers a connection's commands in the order sent), routes pushes
 /// (`>`) to the push stream, fails commands whose deadline passes, and fails everything pending, with a typed
 /// error, when the connection ends. Runs on the channel's event loop only.
+///
+/// Per command it costs one queue entry: one timer serves every deadline (armed for the earliest; when it fires
+/// it expires what is due and re-arms), and flushes requested while the event loop is busy go out as one write.
 final class RedisChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisOutboundRequest
@@ -22,11 +25,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private struct PendingCommand {
         var promise: EventLoopPromise<RESP3Value>
-        var batch: UInt64
+        var deadline: NIODeadline
         /// Already failed by its deadline: its reply, when it comes, is dropped.
         var expired = false
-        /// Held by the last command of a batch: cancelled when that reply arrives.
-        var deadlineTimer: Scheduled<Void>?
     }
 
     private var pending = CircularBuffer<PendingCommand>(initialCapacity: 64)
@@ -34,7 +35,11 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private let decoder: RESP3Decoder
     private let pushes: AsyncStream<RESP3Value>.Continuation
     private let logger: Logger
-    private var nextBatch: UInt64 = 0
+    private var deadlineTimer: Scheduled<Void>?
+    /// When `deadlineTimer` fires; nil when no timer is armed.
+    private var armedDeadline: NIODeadline?
+    private var flushScheduled = false
+    private var removed = false
     /// Set once the connection is finished; later writes fail with it at once.
     private var terminalError: RedisClientError?
 
@@ -51,26 +56,50 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             promise?.fail(terminalError)
             return
         }
-        let batch = nextBatch
-        nextBatch &+= 1
         for promise in request.promises {
-            pending.append(PendingCommand(promise: promise, batch: batch))
+            pending.append(PendingCommand(promise: promise, deadline: request.deadline))
         }
-        if !request.promises.isEmpty {
-            let timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: request.deadline) { [self] in
-                expire(batch: batch)
-            }
-            pending[pending.index(before: pending.endIndex)].deadlineTimer = timer
+        if !request.promises.isEmpty, armedDeadline.map({ request.deadline < $0 }) ?? true {
+            armTimer(at: request.deadline, context: context)
         }
         context.write(wrapOutboundOut(request.bytes), promise: promise)
     }
 
-    private func expire(batch: UInt64) {
-        let error = RedisClientError(.deadlineExceeded, "no reply before the command's deadline")
-        for index in pending.indices where pending[index].batch == batch && !pending[index].expired {
-            pending[index].expired = true
-            pending[index].promise.fail(error)
+    /// Flushes asked for while the loop is busy (other writes queued behind this one) become one flush.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            if !removed { context.flush() }
         }
+    }
+
+    private func armTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        deadlineTimer?.cancel()
+        armedDeadline = deadline
+        deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            armedDeadline = nil
+            deadlineTimer = nil
+            expireDueCommands(context: context)
+        }
+    }
+
+    /// Fails every command whose deadline has passed, and arms the timer for the earliest one left.
+    private func expireDueCommands(context: ChannelHandlerContext) {
+        guard !removed else { return }
+        let now = context.eventLoop.now
+        let error = RedisClientError(.deadlineExceeded, "no reply before the command's deadline")
+        var earliest: NIODeadline?
+        for index in pending.indices where !pending[index].expired {
+            if pending[index].deadline <= now {
+                pending[index].expired = true
+                pending[index].promise.fail(error)
+            } else if earliest.map({ pending[index].deadline < $0 }) ?? true {
+                earliest = pending[index].deadline
+            }
+        }
+        if let earliest { armTimer(at: earliest, context: context) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -106,7 +135,6 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         guard let command = pending.popFirst() else {
             throw RedisClientError(.protocolError, "a reply with no command waiting for it")
         }
-        command.deadlineTimer?.cancel()
         guard !command.expired else { return }
         switch value {
         case .simpleError(let text), .blobError(let text):
@@ -136,6 +164,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
         finish(with: RedisClientError(.connectionClosed, "the connection to Redis was lost"))
     }
 
@@ -143,8 +172,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private func finish(with error: RedisClientError) {
         if terminalError == nil { terminalError = error }
         let failure = terminalError!
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        armedDeadline = nil
         while let command = pending.popFirst() {
-            command.deadlineTimer?.cancel()
             if !command.expired { command.promise.fail(failure) }
         }
         pushes.finish()

@@ -101,7 +101,7 @@ public final class RedisConnection: Sendable {
             RedisCommandEncoder.write(command, into: &bytes)
         }
         let timeout = timeout ?? configuration.commandTimeout
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout.nanoseconds))
+        let deadline = channel.eventLoop.now + .nanoseconds(Int64(timeout.nanoseconds))
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
             // The handler saw nothing (channel already gone): the commands were never sent.
