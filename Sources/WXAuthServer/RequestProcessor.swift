@@ -61,9 +61,7 @@ final class RequestProcessor: Sendable {
         }
         switch outcome {
         case .success(let snapshot):
-            FrameEncoder.writeFrame(kind: Status.ok.rawValue, requestID: requestID, into: &buffer) {
-                $0.writeSession(snapshot)
-            }
+            buffer.writeValidatedFrame(snapshot, requestID: requestID)
         case .failure(let error):
             let refused = refusal(error, "validate", token: request.tokenString)
             FrameEncoder.writeResponse(refused, requestID: requestID, into: &buffer)

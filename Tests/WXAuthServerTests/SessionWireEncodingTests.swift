@@ -21,6 +21,12 @@ struct SessionWireEncodingTests {
         var viaView = ByteBuffer()
         SessionView(snapshot).encode(into: &viaView)
         #expect(direct == viaView)
+        var frame = ByteBuffer(bytes: [0xAA])  // after other answers in the batch
+        frame.moveReaderIndex(forwardBy: 1)
+        frame.writeValidatedFrame(snapshot, requestID: 0xDEAD_BEEF)
+        var expected = ByteBuffer()
+        FrameEncoder.writeResponse(.validated(SessionView(snapshot)), requestID: 0xDEAD_BEEF, into: &expected)
+        #expect(frame == expected)
         var decoded = direct
         let view = try SessionView.decode(from: &decoded)
         #expect(view.openid == openid)
