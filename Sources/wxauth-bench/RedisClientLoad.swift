@@ -14,6 +14,9 @@ struct RedisClientLoad {
     var keys: KeySet
     var idleSeconds: Int
     var expectedValueBytes: Int
+    /// One caller per connection sending `pipeline` commands with one `pipeline()` call, instead of `pipeline`
+    /// callers each awaiting `execute()`.
+    var batched = false
 
     func run() async throws -> RunMeasurement {
         var connections: [RedisConnection] = []
@@ -25,7 +28,7 @@ struct RedisClientLoad {
         }
         defer { Task { [connections] in for connection in connections { await connection.close() } } }
 
-        let callers = plan.connections * plan.pipeline
+        let callers = plan.connections * (batched ? 1 : plan.pipeline)
         let perCaller = plan.count.map { ($0 + UInt64(callers) - 1) / UInt64(callers) }
         let start = NIODeadline.now().uptimeNanoseconds + 5_000_000
         let measureStart = start + plan.warmupNanos
@@ -39,7 +42,7 @@ struct RedisClientLoad {
         }
         let outcomes = await withTaskGroup(of: ConnectionOutcome.self) { group in
             for (index, connection) in connections.enumerated() {
-                for callerIndex in 0..<plan.pipeline {
+                for callerIndex in 0..<(batched ? 1 : plan.pipeline) {
                     let seed = 0xBEEF &+ UInt64(index * plan.pipeline + callerIndex)
                     group.addTask {
                         await runCaller(connection, seed: seed, window: window, perCaller: perCaller)
@@ -62,7 +65,9 @@ struct RedisClientLoad {
             merged.lastMeasuredCompletion = max(merged.lastMeasuredCompletion, outcome.lastMeasuredCompletion)
             for note in outcome.notes where !merged.notes.contains(note) { merged.notes.append(note) }
         }
-        merged.notes.append("through the WXAuthRedis client: \(plan.connections) connections x \(plan.pipeline) callers awaiting execute()")
+        merged.notes.append(batched
+            ? "through the WXAuthRedis client: \(plan.connections) connections, each one caller awaiting pipeline() of \(plan.pipeline) commands"
+            : "through the WXAuthRedis client: \(plan.connections) connections x \(plan.pipeline) callers awaiting execute()")
         let measuredNanos = window.measureEnd.map { $0 - measureStart }
             ?? (merged.lastMeasuredCompletion > measureStart ? merged.lastMeasuredCompletion - measureStart : 0)
         var cpuSeconds: Double?
@@ -82,35 +87,42 @@ struct RedisClientLoad {
             let sent = NIODeadline.now().uptimeNanoseconds
             if let end = window.measureEnd, sent >= end { break }
             if let perCaller, outcome.measured >= perCaller { break }
-            let key = ByteBuffer(bytes: keys[random.below(keys.count)])
-            let operation = mix.pick(using: &random)
-            let command = operation == .getex
-                ? RedisCommand(arguments: [getex, key, ex, ttl], keyIndices: [1])
-                : RedisCommand(arguments: [get, key], keyIndices: [1])
-            let status: String
-            do {
-                switch try await connection.execute(command) {
-                case .blobString(let value):
+            var commands: [RedisCommand] = []
+            var operations: [BenchOperation] = []
+            for _ in 0..<(batched ? plan.pipeline : 1) {
+                let key = ByteBuffer(bytes: keys[random.below(keys.count)])
+                let operation = mix.pick(using: &random)
+                operations.append(operation)
+                commands.append(operation == .getex
+                    ? RedisCommand(arguments: [getex, key, ex, ttl], keyIndices: [1])
+                    : RedisCommand(arguments: [get, key], keyIndices: [1]))
+            }
+            let results: [Result<RESP3Value, any Error>] = batched
+                ? await connection.pipeline(commands)
+                : [await Result(awaiting: { try await connection.execute(commands[0]) })]
+            let now = NIODeadline.now().uptimeNanoseconds
+            for (result, operation) in zip(results, operations) {
+                let status: String
+                switch result {
+                case .success(.blobString(let value)):
                     status = "OK"
                     if value.readableBytes != expectedValueBytes, outcome.notes.isEmpty {
                         outcome.notes.append("values are \(value.readableBytes) bytes, expected \(expectedValueBytes): preload with the same --value-size")
                     }
-                case .null: status = "NIL"
-                default: status = "UNEXPECTED"
+                case .success(.null): status = "NIL"
+                case .success: status = "UNEXPECTED"
+                case .failure(let error as RedisClientError) where error.code == .deadlineExceeded: status = "TIMEOUT"
+                case .failure(let error):
+                    status = "ERR"
+                    if outcome.notes.count < 3 { outcome.notes.append("error: \(error)") }
                 }
-            } catch let error as RedisClientError where error.code == .deadlineExceeded {
-                status = "TIMEOUT"
-            } catch {
-                status = "ERR"
-                if outcome.notes.count < 3 { outcome.notes.append("error: \(error)") }
+                guard sent >= window.measureStart, window.measureEnd.map({ now <= $0 }) ?? true else { continue }
+                outcome.histogram.record(now &- sent)
+                outcome.measured += 1
+                outcome.statuses[status, default: 0] += 1
+                outcome.operations[operation, default: 0] += 1
+                outcome.lastMeasuredCompletion = now
             }
-            let now = NIODeadline.now().uptimeNanoseconds
-            guard sent >= window.measureStart, window.measureEnd.map({ now <= $0 }) ?? true else { continue }
-            outcome.histogram.record(now &- sent)
-            outcome.measured += 1
-            outcome.statuses[status, default: 0] += 1
-            outcome.operations[operation, default: 0] += 1
-            outcome.lastMeasuredCompletion = now
         }
         return outcome
     }
@@ -118,5 +130,11 @@ struct RedisClientLoad {
     private static func sleep(until uptime: UInt64) async throws {
         let now = NIODeadline.now().uptimeNanoseconds
         if uptime > now { try await Task.sleep(nanoseconds: uptime - now) }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(awaiting body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

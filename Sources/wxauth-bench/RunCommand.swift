@@ -63,7 +63,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "redis getex: the TTL each read sets, seconds (wxauth's idle timeout).")
     var idleSeconds = 1800
 
-    @Option(help: "redis closed loop: client (WXAuthRedis's RedisConnection, awaited per command) or codec (its codec on the raw load connection, as open-loop runs use).")
+    @Option(help: "redis closed loop: client (WXAuthRedis's RedisConnection, P callers awaiting execute() per connection), client-batch (one caller per connection awaiting pipeline() of P commands) or codec (WXAuthRedis's codec on the raw load connection, as open-loop runs use).")
     var redisPath = "client"
 
     @Option(help: "PID of the server (default: found from the listening port through /proc).")
@@ -83,7 +83,9 @@ struct RunCommand: AsyncParsableCommand {
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive, --warmup not negative") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if let requests, requests == 0 { throw ValidationError("--requests must be positive") }
-        guard ["client", "codec"].contains(redisPath) else { throw ValidationError("--redis-path is client or codec") }
+        guard ["client", "client-batch", "codec"].contains(redisPath) else {
+            throw ValidationError("--redis-path is client, client-batch or codec")
+        }
     }
 
     func run() async throws {
@@ -162,10 +164,10 @@ struct RunCommand: AsyncParsableCommand {
             let keySet = KeySet.synthetic(count: keys)
             let valueBytes = valueSize ?? sessionValueBytes
             let idle = idleSeconds
-            if plan.rate == nil && redisPath == "client" {
+            if plan.rate == nil && redisPath != "codec" {
                 measurement = try await RedisClientLoad(
                     target: target, plan: plan, group: group, probe: probe, keys: keySet, idleSeconds: idle,
-                    expectedValueBytes: valueBytes
+                    expectedValueBytes: valueBytes, batched: redisPath == "client-batch"
                 ).run()
             } else {
                 measurement = try await runner.run { index in
