@@ -16,7 +16,7 @@ public final class SessionStore: Sendable {
     public let configuration: SessionStoreConfiguration
     public let keyring: ServerKeyring
     public let apps: AppRegistry
-    public let statistics = SessionStoreStatistics()
+    public let statistics: SessionStoreStatistics
     let clock: any WallClock
     let random: any RandomSource
     let map: ShardedSessionMap
@@ -34,7 +34,9 @@ public final class SessionStore: Sendable {
         self.apps = apps
         self.clock = clock
         self.random = random
-        self.map = ShardedSessionMap(shardCount: configuration.shardCount)
+        let map = ShardedSessionMap(shardCount: configuration.shardCount)
+        self.map = map
+        self.statistics = SessionStoreStatistics(countedInShards: { map.validations })
     }
 
     /// Live sessions plus remembered revoked and rotated tokens.
@@ -88,9 +90,8 @@ public final class SessionStore: Sendable {
     }
 
     private func validate(token: SessionToken) throws(SessionError) -> SessionSnapshot {
-        statistics.recordLookup()
         let now = clock.nowMilliseconds()
-        let outcome = try map.withShard(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot? in
+        let outcome = try map.withValidation(for: token.id) { (entries) throws(SessionError) -> SessionSnapshot? in
             guard let entry = entries[token.id] else { throw .invalidToken }
             guard case .live(var record) = entry else {
                 // A rotated token used after its grace window is reuse (PROTOCOL.md REFRESH): revoke the session,

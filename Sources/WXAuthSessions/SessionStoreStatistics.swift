@@ -14,10 +14,16 @@ public final class SessionStoreStatistics: Sendable {
     private let sweptCounter = Counter(label: "wxauth.sessions.swept")
     private let reuseCounter = Counter(label: "wxauth.sessions.refresh_reuse_detected")
 
-    public init() {}
+    private let countedInShards: @Sendable () -> Int
+
+    /// `countedInShards` sums the VALIDATE lookups the map counts per shard under the shard locks (VALIDATE is the
+    /// hot path: a process-wide atomic there would be bumped by every core).
+    init(countedInShards: @escaping @Sendable () -> Int = { 0 }) {
+        self.countedInShards = countedInShards
+    }
 
     /// Times a session map shard was consulted for a token.
-    public var mapLookups: Int { lookups.load(ordering: .relaxed) }
+    public var mapLookups: Int { lookups.load(ordering: .relaxed) &+ countedInShards() }
     /// Tokens rejected by shape, key id or tag, before any lookup.
     public var rejectedTokens: Int { forged.load(ordering: .relaxed) }
     /// Stored records whose MAC did not verify (treated as absent).

@@ -6,6 +6,9 @@ import Synchronization
 struct SessionShardContents: Sendable {
     var table = SessionTable()
     private(set) var strings: [TokenID: SessionStrings] = [:]
+    /// VALIDATEs that consulted this shard: counted under the shard's lock, which the lookup holds anyway, so no
+    /// counter is shared by every core (`SessionStoreStatistics.mapLookups` sums them).
+    var validations = 0
 
     var count: Int { table.count }
 
@@ -98,7 +101,21 @@ final class ShardedSessionMap: Sendable {
         }.get()
     }
 
+    /// `withShard`, counting a VALIDATE lookup in the shard.
+    func withValidation<R: Sendable, E: Error>(
+        for id: TokenID, _ body: (inout SessionShardContents) throws(E) -> R
+    ) throws(E) -> R {
+        try withShard(for: id) { (entries) throws(E) -> R in
+            entries.validations &+= 1
+            return try body(&entries)
+        }
+    }
+
     var count: Int {
         shards.reduce(0) { total, shard in total + shard.entries.withLockedValue { $0.count } }
+    }
+
+    var validations: Int {
+        shards.reduce(0) { total, shard in total &+ shard.entries.withLockedValue { $0.validations } }
     }
 }
