@@ -173,7 +173,7 @@ struct ClusterTests {
                     do {
                         let start = ContinuousClock.now
                         _ = try await client.execute(.get(key))
-                        probe.succeeded(commandStartedAt: start)
+                        probe.succeeded(commandStartedAt: start, completedAt: .now)
                     } catch {
                         probe.failures.add(1, ordering: .relaxed)
                         print("failover traffic failure: \(error)")
@@ -213,10 +213,11 @@ final class FailoverProbe: Sendable {
     let failures = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
 
-    /// Records a success of a command sent after the kill (the killed process runs no more once kill() returns).
-    func succeeded(commandStartedAt instant: ContinuousClock.Instant) {
-        guard let killed = killedAt.withLock({ $0 }), instant > killed else { return }
-        firstSuccessAfterKill.withLock { if $0 == nil { $0 = instant } }
+    /// Records when the first command sent after the kill (the killed process runs no more once kill() returns)
+    /// got its answer: the recovery time is from the kill to then.
+    func succeeded(commandStartedAt start: ContinuousClock.Instant, completedAt end: ContinuousClock.Instant) {
+        guard let killed = killedAt.withLock({ $0 }), start > killed else { return }
+        firstSuccessAfterKill.withLock { if $0 == nil || end < $0! { $0 = end } }
     }
 }
 
