@@ -72,7 +72,9 @@ run_cell() {  # $1 = label, rest = options shared by the three targets
     "$BENCH" run echo:// "$@" --duration "$DURATION" --warmup "$WARMUP" --json --quiet >>"$RUNS"
     "$BENCH" run "wxauth://127.0.0.1:$WX_PORT" --tokens "$WORK/tokens.txt" --simulator "$SIMULATOR" \
         --server-pid "$WXAUTHD_PID" "$@" --duration "$DURATION" --warmup "$WARMUP" --json --quiet >>"$RUNS"
-    "$BENCH" run "redis://127.0.0.1:$REDIS_PORT" --keys "$SESSIONS" --server-pid "$REDIS_PID" \
+    # --redis-path codec: Redis on the same raw load connection as wxauth (WXAuthRedis's codec), so both sides pay
+    # the same framing cost; the client's own cost is measured apart (BENCHMARKS.md, "through WXAuthRedis").
+    "$BENCH" run "redis://127.0.0.1:$REDIS_PORT" --keys "$SESSIONS" --server-pid "$REDIS_PID" --redis-path codec \
         "$@" --duration "$DURATION" --warmup "$WARMUP" --json --quiet >>"$RUNS"
 }
 for c in 1 50; do
