@@ -5,7 +5,8 @@
 #   QUICK=1 benchmarks/compare.sh    a short smoke run (10k sessions, 2 s cells) to check the setup
 #
 # Environment: SESSIONS, DURATION (s per cell), WARMUP (s), RATE (open-loop req/s), WX_PORT, SIM_PORT,
-# REDIS_PORT, SCRATCH (SwiftPM scratch path for the release build, default .build-release).
+# REDIS_PORT, SCRATCH (SwiftPM scratch path for the release build, default .build-release), WX_THREADS (wxauthd's
+# event-loop threads, `--threads`; default: one per core. WX_THREADS=1 runs it single-threaded like Redis).
 # Needs redis-server (Debian: sudo apt-get install -y redis-server). Everything stays on 127.0.0.1; the servers
 # this script starts are stopped when it exits, whatever happens.
 set -euo pipefail
@@ -21,6 +22,7 @@ WX_PORT=${WX_PORT:-7480}
 SIM_PORT=${SIM_PORT:-7481}
 REDIS_PORT=${REDIS_PORT:-6380}
 SCRATCH=${SCRATCH:-.build-release}
+WX_THREADS=${WX_THREADS:-$(nproc)}
 
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "redis-server is not installed. On Debian/Ubuntu: sudo apt-get install -y redis-server" >&2
@@ -50,7 +52,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --p
 REDIS_PID=$!
 
 echo "== wxauthd --dev on 127.0.0.1:$WX_PORT, preloading $SESSIONS sessions" >&2
-"$BIN/wxauthd" --dev --host 127.0.0.1 --port "$WX_PORT" --sim-port "$SIM_PORT" --log-level warning \
+"$BIN/wxauthd" --dev --host 127.0.0.1 --port "$WX_PORT" --sim-port "$SIM_PORT" --log-level warning --threads "$WX_THREADS" \
     --preload-sessions "$SESSIONS" --preload-tokens "$WORK/tokens.txt" >"$WORK/wxauthd.out" 2>"$WORK/wxauthd.err" &
 WXAUTHD_PID=$!
 for _ in $(seq 1 600); do
@@ -84,7 +86,7 @@ for c in 1 50; do
 done
 run_cell "open loop $RATE req/s C=50" -c 50 --rate "$RATE"
 
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)-threads$WX_THREADS
 OUT=benchmarks/results
 mkdir -p "$OUT"
 {
@@ -93,7 +95,8 @@ mkdir -p "$OUT"
     echo "Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ {print $2}') GiB,"
     echo "Linux $(uname -r); $(redis-server --version | cut -d' ' -f1-3); $(swift --version 2>/dev/null | head -1)."
     echo "Sessions/keys: $SESSIONS; $DURATION s per cell after $WARMUP s warm-up; open loop at $RATE req/s."
-    echo "Command: benchmarks/compare.sh (SESSIONS=$SESSIONS DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE)"
+    echo "wxauthd event-loop threads: $WX_THREADS (Redis: 1)."
+    echo "Command: benchmarks/compare.sh (SESSIONS=$SESSIONS DURATION=$DURATION WARMUP=$WARMUP RATE=$RATE WX_THREADS=$WX_THREADS)"
     echo
     "$BENCH" report "$RUNS" "$WORK/memory-redis.jsonl" "$WORK/wxauthd.out" \
         --svg "$OUT/$STAMP-percentiles.svg" --plot-cell "C=1 P=1" --plot-cell "C=50 P=1" --plot-cell "C=50 P=16"
@@ -102,9 +105,11 @@ mkdir -p "$OUT"
 } >"$OUT/$STAMP.md"
 cat "$RUNS" "$WORK/memory-redis.jsonl" >"$OUT/$STAMP.jsonl"
 grep '"event":"preloaded"' "$WORK/wxauthd.out" >>"$OUT/$STAMP.jsonl" || true
-cp "$OUT/$STAMP.md" "$OUT/latest.md"
-cp "$OUT/$STAMP-percentiles.svg" "$OUT/latest-percentiles.svg"
-sed -i "s/$STAMP-percentiles.svg/latest-percentiles.svg/" "$OUT/latest.md"
+LATEST=latest
+[ "$WX_THREADS" = "$(nproc)" ] || LATEST="latest-threads$WX_THREADS"
+cp "$OUT/$STAMP.md" "$OUT/$LATEST.md"
+cp "$OUT/$STAMP-percentiles.svg" "$OUT/$LATEST-percentiles.svg"
+sed -i "s/$STAMP-percentiles.svg/$LATEST-percentiles.svg/" "$OUT/$LATEST.md"
 cat "$OUT/$STAMP.md"
 echo >&2
-echo "written: $OUT/$STAMP.md, $OUT/$STAMP.jsonl, $OUT/$STAMP-percentiles.svg (and latest.md, latest-percentiles.svg)" >&2
+echo "written: $OUT/$STAMP.md, $OUT/$STAMP.jsonl, $OUT/$STAMP-percentiles.svg (and $LATEST.md, $LATEST-percentiles.svg)" >&2

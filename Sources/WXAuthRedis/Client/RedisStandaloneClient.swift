@@ -41,7 +41,7 @@ public final class RedisStandaloneClient: RedisClient {
         let deadline = CommandDeadline(timeout: timeout ?? configuration.commandTimeout)
         var results: [Result<RESP3Value, any Error>]
         do {
-            results = await try node.connection().pipeline(commands, timeout: deadline.remaining)
+            results = try await node.connection().pipeline(commands, timeout: deadline.remaining)
         } catch {
             results = commands.map { _ in .failure(error) }
         }
