@@ -45,7 +45,7 @@ public struct ComparisonReport: Sendable {
             }
         }
         out.append("")
-        out.append("Targets (issue #3):")
+        out.append("Targets (issue: VALIDATE as bytes in, bytes out):")
         out.append("")
         for verdict in verdicts { out.append("- \(verdict.met ? "MET" : "MISSED"): \(verdict.text)") }
         return out.joined(separator: "\n")
@@ -74,18 +74,24 @@ public struct ComparisonReport: Sendable {
                     + " (worst \(worst.0))"
             ))
         }
-        if let w = run(.wxauth, "C=50 P=1"), let r = run(.redis, "C=50 P=1") {
+        let tails = ["C=50 P=1", "C=50 P=16"].compactMap { cell -> (String, BenchResult, BenchResult)? in
+            guard let w = run(.wxauth, cell), let r = run(.redis, cell) else { return nil }
+            return (cell, w, r)
+        }
+        if !tails.isEmpty {
             result.append(Verdict(
-                met: w.latency.p99Micros <= r.latency.p99Micros,
-                text: "VALIDATE p99 <= Redis GET p99 at C=50 P=1: \(Formatting.micros(w.latency.p99Micros)) vs "
-                    + "\(Formatting.micros(r.latency.p99Micros)) (\(Formatting.ratio(w.latency.p99Micros / r.latency.p99Micros)))"
+                met: tails.allSatisfy { $0.1.latency.p99Micros <= $0.2.latency.p99Micros },
+                text: "VALIDATE p99 <= Redis GET p99 at C=50 P=1 and P=16: " + tails.map { cell, w, r in
+                    "\(cell) \(Formatting.micros(w.latency.p99Micros)) vs \(Formatting.micros(r.latency.p99Micros)) "
+                        + "(\(Formatting.ratio(w.latency.p99Micros / r.latency.p99Micros)))"
+                }.joined(separator: ", ")
             ))
         }
         if let w = run(.wxauth, "C=1 P=1"), let e = run(.echo, "C=1 P=1") {
             let ratio = w.latency.p50Micros / e.latency.p50Micros
             result.append(Verdict(
-                met: ratio <= 1.2,
-                text: "single-connection p50 within 1.2x of the loopback floor: \(Formatting.micros(w.latency.p50Micros)) vs "
+                met: ratio <= 1.1,
+                text: "single-connection p50 <= 1.1x the loopback floor: \(Formatting.micros(w.latency.p50Micros)) vs "
                     + "\(Formatting.micros(e.latency.p50Micros)) (\(Formatting.ratio(ratio)))"
                     + (run(.redis, "C=1 P=1").map { "; Redis GET \(Formatting.ratio($0.latency.p50Micros / e.latency.p50Micros)) of the floor" } ?? "")
             ))
@@ -98,21 +104,21 @@ public struct ComparisonReport: Sendable {
             let rOps = costed.reduce(0.0) { $0 + Double($1.2.operations) }
             let w = wCPU / wOps * 1e6, r = rCPU / rOps * 1e6
             result.append(Verdict(
-                met: w <= r,
-                text: "server CPU per VALIDATE <= Redis CPU per GET (all closed-loop cells): \(Formatting.fixed(w, 2)) vs "
+                met: costed.allSatisfy { $0.1.server!.cpuSecondsPerMillionOps <= $0.2.server!.cpuSecondsPerMillionOps },
+                text: "server CPU per VALIDATE <= Redis CPU per GET in every closed-loop cell: overall \(Formatting.fixed(w, 2)) vs "
                     + "\(Formatting.fixed(r, 2)) CPU s per 1M ops (\(Formatting.ratio(w / r))); per cell: "
                     + costed.map { "\($0.0) \(Formatting.ratio($0.1.server!.cpuSecondsPerMillionOps / $0.2.server!.cpuSecondsPerMillionOps))" }
                         .joined(separator: ", ")
             ))
         }
         if let sessions = memory.first(where: { $0.kind == .wxauth }) {
-            var text = "resident memory per session <= 256 bytes at \(Formatting.grouped(Double(sessions.items))) sessions: "
+            var text = "resident memory per session <= 200 bytes (stretch 160) at \(Formatting.grouped(Double(sessions.items))) sessions: "
                 + "\(Formatting.fixed(sessions.rssBytesPerItem, 0)) bytes"
             if let keys = memory.first(where: { $0.kind == .redis }) {
                 text += " (Redis: \(Formatting.fixed(keys.rssBytesPerItem, 0)) bytes RSS, "
                     + "\(keys.usedMemoryBytesPerItem.map { Formatting.fixed($0, 0) } ?? "?") bytes used_memory per key)"
             }
-            result.append(Verdict(met: sessions.rssBytesPerItem <= 256, text: text))
+            result.append(Verdict(met: sessions.rssBytesPerItem <= 200, text: text))
         }
         return result
     }
