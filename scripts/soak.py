@@ -43,11 +43,12 @@ Everything runs on 127.0.0.1 on free ports, in a temporary directory (kept, with
 with ``--keep``). Every child process is killed at the end, whatever happens. Needs Python 3.11 standard library
 and the project's client in ``clients/python`` only. Linux (reads ``/proc`` for the server's RSS).
 
-The simulator speaks plain http on loopback. wxauthd refuses a plain-http WeChat base URL outside ``--dev``, so
-when it exits with that message the soak starts it again with ``--dev --sim-port 0 --wechat-base-url <simulator>``
-(``--dev`` only adds a loopback-only bind check, a dev app and an unused embedded simulator; callers, keys and the
-data directory still come from the config file, and the soak checks that HELLO requires AUTH). Other ways to allow
-it can be passed with ``--config-set KEY=JSON`` (merged into the config file) or ``--wxauthd-arg ARG``.
+The simulator speaks plain http on loopback, which wxauthd accepts for a loopback host. A build that refuses
+plain http outside ``--dev`` (before that was allowed) is started again with
+``--dev --sim-port 0 --wechat-base-url <simulator>`` (``--dev`` only adds a loopback-only bind check, a dev app and
+an unused embedded simulator; callers, keys and the data directory still come from the config file, and the soak
+checks that HELLO requires AUTH). Other settings can be passed with ``--config-set KEY=JSON`` (merged into the
+config file) or ``--wxauthd-arg ARG``.
 
 Besides the checks, the summary reports what a careful client sees: LOGIN refusals by status (the first few with
 their message and the longest pipelined batch that contained one), whether a LOGIN answered WECHAT_UNAVAILABLE
