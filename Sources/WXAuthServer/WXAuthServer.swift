@@ -107,7 +107,7 @@ public final class WXAuthServer: Service {
             serverChannel.close(promise: nil)
         }
         logger.notice("wxauthd stopped accepting; draining connections", metadata: ["open": "\(connections.count)"])
-        await connections.drain(timeout: TimeAmount(ShutdownGrace(configuration).effective))
+        await connections.drain(timeout: TimeAmount(grace.effective))
         persistence?.shutdown()
         logger.notice("wxauthd stopped")
     }

@@ -7,17 +7,6 @@ import WXAuthServer
 /// Every error status of PROTOCOL.md, reached over a real socket.
 @Suite("Error statuses over a real socket")
 struct ErrorStatusTests {
-    private func status(of body: () async throws -> Void) async -> Status? {
-        do {
-            try await body()
-            return .ok
-        } catch let error as ServerError {
-            return error.status
-        } catch {
-            return nil
-        }
-    }
-
     @Test func framingAndDecodingErrorsKeepTheConnectionUsable() async throws {
         try await TestServer.with { server in
             let raw = try await server.raw()
@@ -78,17 +67,17 @@ struct ErrorStatusTests {
             let client = try await server.client()
             // A well-formed token the server never issued.
             let forged = String(repeating: "A", count: 44)
-            #expect(await status { _ = try await client.validate(token: forged) } == .invalidToken)
-            #expect(await status { _ = try await client.refresh(token: "short") } == .invalidToken)
+            #expect(await ServerStatus.of { _ = try await client.validate(token: forged) } == .invalidToken)
+            #expect(await ServerStatus.of { _ = try await client.refresh(token: "short") } == .invalidToken)
             let login = try await server.login(client)
             server.clock.advance(seconds: 61)
-            #expect(await status { _ = try await client.validate(token: login.token) } == .tokenExpired)
+            #expect(await ServerStatus.of { _ = try await client.validate(token: login.token) } == .tokenExpired)
             let second = try await server.login(client)
             try await client.revoke(token: second.token)
-            #expect(await status { _ = try await client.validate(token: second.token) } == .tokenRevoked)
-            #expect(await status { try await client.revoke(token: second.token) } == .tokenRevoked)
-            #expect(await status { _ = try await client.login(appID: "wxnotconfigured", code: "x") } == .unknownApp)
-            #expect(await status { _ = try await client.revokeUser(appID: "wxnotconfigured", openid: "o") } == .unknownApp)
+            #expect(await ServerStatus.of { _ = try await client.validate(token: second.token) } == .tokenRevoked)
+            #expect(await ServerStatus.of { try await client.revoke(token: second.token) } == .tokenRevoked)
+            #expect(await ServerStatus.of { _ = try await client.login(appID: "wxnotconfigured", code: "x") } == .unknownApp)
+            #expect(await ServerStatus.of { _ = try await client.revokeUser(appID: "wxnotconfigured", openid: "o") } == .unknownApp)
             try await client.close()
         }
     }
@@ -141,7 +130,7 @@ struct ErrorStatusTests {
             let client = try await server.client()
             let first = try await server.login(client, user: "u1")
             _ = try await server.login(client, user: "u2")
-            #expect(await status { _ = try await server.login(client, user: "u3") } == .serverFull)
+            #expect(await ServerStatus.of { _ = try await server.login(client, user: "u3") } == .serverFull)
             #expect(try await client.validate(token: first.token).openid == first.session.openid)
             try await client.close()
         }
@@ -153,7 +142,7 @@ struct ErrorStatusTests {
             let client = try await server.client()
             let code = try server.mintCode()
             random.failing.store(true, ordering: .relaxed)
-            #expect(await status { _ = try await client.login(appID: TestServer.appID, code: code) } == .internalError)
+            #expect(await ServerStatus.of { _ = try await client.login(appID: TestServer.appID, code: code) } == .internalError)
             #expect(server.server.store.entryCount == 0)
             random.failing.store(false, ordering: .relaxed)
             try await client.close()
@@ -184,8 +173,8 @@ struct ErrorStatusTests {
             let login = try await server.client(callerID: "login-svc", secret: "login-secret-abcdefghijklmnopqr")
             let issued = try await server.login(login)
             let gateway = try await server.client(callerID: "gateway", secret: "gateway-secret-abcdefghijklmnop")
-            #expect(await status { _ = try await gateway.login(appID: TestServer.appID, code: try server.mintCode()) } == .notAuthorized)
-            #expect(await status { try await gateway.revoke(token: issued.token) } == .notAuthorized)
+            #expect(await ServerStatus.of { _ = try await gateway.login(appID: TestServer.appID, code: try server.mintCode()) } == .notAuthorized)
+            #expect(await ServerStatus.of { try await gateway.revoke(token: issued.token) } == .notAuthorized)
             #expect(try await gateway.validate(token: issued.token).openid == issued.session.openid)
             try await gateway.close()
             try await login.close()

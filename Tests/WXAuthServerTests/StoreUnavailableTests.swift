@@ -27,15 +27,15 @@ struct StoreUnavailableTests {
             disk.failWrites(afterBytes: 3)
             // The LOGIN whose own write fails: refused, not acknowledged (WeChat has spent this code).
             let spent = try server.mintCode(user: "bob")
-            #expect(await Self.status { _ = try await client.login(appID: TestServer.appID, code: spent) } == .storeUnavailable)
+            #expect(await ServerStatus.of { _ = try await client.login(appID: TestServer.appID, code: spent) } == .storeUnavailable)
             // From now on changes are refused before anything happens, and LOGIN before WeChat sees the code.
             let code = try server.mintCode(user: "carol")
-            let refused = await Self.status { _ = try await client.login(appID: TestServer.appID, code: code) }
+            let refused = await ServerStatus.of { _ = try await client.login(appID: TestServer.appID, code: code) }
             #expect(refused == .storeUnavailable)
             #expect(refused?.isRetryable == true)
-            #expect(await Self.status { try await client.revoke(token: kept.token) } == .storeUnavailable)
-            #expect(await Self.status { _ = try await client.refresh(token: kept.token) } == .storeUnavailable)
-            #expect(await Self.status { _ = try await client.validate(token: kept.token) } == .ok)
+            #expect(await ServerStatus.of { try await client.revoke(token: kept.token) } == .storeUnavailable)
+            #expect(await ServerStatus.of { _ = try await client.refresh(token: kept.token) } == .storeUnavailable)
+            #expect(await ServerStatus.of { _ = try await client.validate(token: kept.token) } == .ok)
             #expect(server.logs.all.contains { $0.contains("journal: write failed") })
 
             disk.heal()
@@ -53,17 +53,6 @@ struct StoreUnavailableTests {
             #expect(try await client.validate(token: bob.token).openid == bob.session.openid)
             #expect(bob.session.openid != carol.session.openid)
             try await client.close()
-        }
-    }
-
-    private static func status(of body: () async throws -> Void) async -> Status? {
-        do {
-            try await body()
-            return .ok
-        } catch let error as ServerError {
-            return error.status
-        } catch {
-            return nil
         }
     }
 }
