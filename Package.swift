@@ -114,8 +114,23 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Sessions shared by several wxauthd nodes through Redis (Cluster): the store over Redis, its near cache
+        // kept fresh by CLIENT TRACKING, and the work nodes must not do twice (code exchange, rate limits, tokens).
+        .target(name: "WXAuthSharedStore", dependencies: [
+            "WXAuthRedis", "WXAuthSessions", "WXAuthCrypto",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Real redis-server processes (standalone, 3+3 cluster) on free loopback ports, for the test targets.
+        .target(name: "RedisTestHarness", dependencies: ["WXAuthRedis"], path: "Tests/RedisTestHarness"),
+        .testTarget(name: "WXAuthSharedStoreTests", dependencies: [
+            "WXAuthSharedStore", "WXAuthRedis", "WXAuthSessions", "WXAuthCrypto", "RedisTestHarness",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "WXAuthRedisTests", dependencies: [
-            "WXAuthRedis",
+            "WXAuthRedis", "RedisTestHarness",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

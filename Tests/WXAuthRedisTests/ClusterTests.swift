@@ -1,3 +1,4 @@
+import RedisTestHarness
 import Foundation
 import NIOCore
 import Synchronization

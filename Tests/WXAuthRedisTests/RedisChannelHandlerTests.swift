@@ -1,3 +1,4 @@
+import RedisTestHarness
 import Logging
 import NIOCore
 import NIOEmbedded

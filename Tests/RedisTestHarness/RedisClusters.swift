@@ -1,17 +1,16 @@
 import Foundation
-import Testing
-@testable import WXAuthRedis
+import WXAuthRedis
 
 /// A standalone server with an ACL user `alice` / `secret`, for one suite.
-final class StandaloneRedis: Sendable {
-    let server: RedisServerProcess
-    var address: RedisAddress { RedisAddress(host: "127.0.0.1", port: server.port) }
+public final class StandaloneRedis: Sendable {
+    public let server: RedisServerProcess
+    public var address: RedisAddress { RedisAddress(host: "127.0.0.1", port: server.port) }
 
-    init(server: RedisServerProcess) { self.server = server }
+    public init(server: RedisServerProcess) { self.server = server }
 
-    @TaskLocal static var current: StandaloneRedis?
+    @TaskLocal public static var current: StandaloneRedis?
 
-    static func with(_ body: (StandaloneRedis) async throws -> Void) async throws {
+    public static func with(_ body: (StandaloneRedis) async throws -> Void) async throws {
         let directory = try RedisTools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let server = try RedisServerProcess(port: RedisTools.freePorts(1)[0], directory: directory, arguments: [])
@@ -23,21 +22,21 @@ final class StandaloneRedis: Sendable {
 }
 
 /// Three primaries with one replica each, `cluster-node-timeout` 1000 ms, shared by one suite.
-final class ClusterRedis: Sendable {
-    let servers: [RedisServerProcess]
-    var seeds: [RedisAddress] { servers.map { RedisAddress(host: "127.0.0.1", port: $0.port) } }
+public final class ClusterRedis: Sendable {
+    public let servers: [RedisServerProcess]
+    public var seeds: [RedisAddress] { servers.map { RedisAddress(host: "127.0.0.1", port: $0.port) } }
 
-    init(servers: [RedisServerProcess]) { self.servers = servers }
+    public init(servers: [RedisServerProcess]) { self.servers = servers }
 
-    @TaskLocal static var current: ClusterRedis?
+    @TaskLocal public static var current: ClusterRedis?
 
-    func server(at address: RedisAddress) -> RedisServerProcess? { servers.first { $0.port == address.port } }
+    public func server(at address: RedisAddress) -> RedisServerProcess? { servers.first { $0.port == address.port } }
 
-    func nodeID(_ server: RedisServerProcess) throws -> String {
+    public func nodeID(_ server: RedisServerProcess) throws -> String {
         try RedisTools.cli(port: server.port, ["CLUSTER", "MYID"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func with(_ body: (ClusterRedis) async throws -> Void) async throws {
+    public static func with(_ body: (ClusterRedis) async throws -> Void) async throws {
         let directory = try RedisTools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var servers: [RedisServerProcess] = []
@@ -56,7 +55,7 @@ final class ClusterRedis: Sendable {
     }
 
     /// Every live node says `cluster_state:ok` and every primary has a replica in sync.
-    func waitUntilHealthy(timeout: Duration = .seconds(30)) async throws {
+    public func waitUntilHealthy(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let live = servers.filter(\.isRunning)
@@ -72,28 +71,8 @@ final class ClusterRedis: Sendable {
     }
 }
 
-/// Suite traits that start the servers once for a whole suite and always stop them.
-struct StandaloneRedisTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        try await StandaloneRedis.with { redis in try await StandaloneRedis.$current.withValue(redis) { try await function() } }
-    }
-}
 
-struct ClusterRedisTrait: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        try await ClusterRedis.with { cluster in try await ClusterRedis.$current.withValue(cluster) { try await function() } }
-    }
-}
-
-extension Trait where Self == StandaloneRedisTrait {
-    static var standaloneRedis: Self { Self() }
-}
-
-extension Trait where Self == ClusterRedisTrait {
-    static var redisCluster: Self { Self() }
-}
-
-func elapsed(since start: ContinuousClock.Instant) -> Double {
+public func elapsed(since start: ContinuousClock.Instant) -> Double {
     let duration = ContinuousClock.now - start
     return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }

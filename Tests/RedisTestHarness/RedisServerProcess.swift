@@ -6,15 +6,15 @@ import Glibc
 /// One `redis-server` child process on a loopback port, with its files in a temporary directory. Stopped with
 /// SIGKILL by `stop()` (after SIGCONT, in case a test paused it); tests always reach `stop()` through the fixtures'
 /// `defer`s.
-final class RedisServerProcess: @unchecked Sendable {
-    let port: Int
-    let directory: URL
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
     private let process: Process
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
-    init(port: Int, directory: URL, arguments: [String]) throws {
+    public init(port: Int, directory: URL, arguments: [String]) throws {
         self.port = port
         self.directory = directory.appendingPathComponent("node-\(port)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
@@ -29,11 +29,11 @@ final class RedisServerProcess: @unchecked Sendable {
         try process.run()
     }
 
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGCONT)
         kill(process.processIdentifier, SIGKILL)
@@ -41,7 +41,7 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Waits until the server answers PING.
-    func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
+    public func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? RedisTools.cli(port: port, ["PING"]))?.contains("PONG") == true { return }
@@ -51,13 +51,13 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
-enum RedisTools {
-    static func path(_ tool: String) throws -> String {
+public enum RedisTools {
+    public static func path(_ tool: String) throws -> String {
         for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
             let candidate = "\(directory)/\(tool)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -67,7 +67,7 @@ enum RedisTools {
 
     /// Runs redis-cli against a loopback port and answers its standard output.
     @discardableResult
-    static func cli(port: Int, _ arguments: [String]) throws -> String {
+    public static func cli(port: Int, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try path("redis-cli"))
         process.arguments = ["-h", "127.0.0.1", "-p", "\(port)"] + arguments
@@ -81,7 +81,7 @@ enum RedisTools {
     }
 
     /// `count` distinct loopback ports that are free now, each with port+10000 free too (the cluster bus).
-    static func freePorts(_ count: Int) -> [Int] {
+    public static func freePorts(_ count: Int) -> [Int] {
         var ports: [Int] = []
         while ports.count < count {
             let candidate = Int.random(in: 20000..<30000)
@@ -105,7 +105,7 @@ enum RedisTools {
         }
     }
 
-    static func temporaryDirectory() throws -> URL {
+    public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wxauth-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
