@@ -64,7 +64,7 @@ let package = Package(
         ]),
         .target(name: "WXAuthServer", dependencies: [
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat", "WXAuthCrypto", "WXAuthPersistence",
+            "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat", "WXAuthCrypto", "WXAuthPersistence", "WXAuthSharedStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "wxauthd", dependencies: [
-            "WXAuthServer", "WeChatSimulator", "WXAuthPersistence",
+            "WXAuthServer", "WeChatSimulator", "WXAuthPersistence", "WXAuthSharedStore", "WXAuthRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "WXAuthServerTests", dependencies: [
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             "WXAuthServer", "WXAuthClient", "WeChatSimulator", "WXAuthProtocol", "WXAuthSessions", "WXAuthWeChat",
-            "WXAuthCrypto",
+            "WXAuthCrypto", "WXAuthSharedStore", "WXAuthRedis", "RedisTestHarness",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -10,7 +10,7 @@ import WXAuthWeChat
 /// outcome is kept for the code, so a retry with the same code gets the session WeChat's answer made.
 final class LoginCoordinator: Sendable {
     private let exchanger: any CodeExchanging
-    private let store: SessionStore
+    private let store: SessionBackend
     private let fingerprint: TokenFingerprint
     private let outcomes = CodeOutcomeCache()
     private let unusedIdentities = UnusedIdentityCache()
@@ -20,7 +20,7 @@ final class LoginCoordinator: Sendable {
     private let logger: Logger
 
     init(
-        exchanger: any CodeExchanging, store: SessionStore, fingerprint: TokenFingerprint,
+        exchanger: any CodeExchanging, store: SessionBackend, fingerprint: TokenFingerprint,
         perApp: RateLimit, perUser: RateLimit, deadline: Duration, logger: Logger
     ) {
         self.exchanger = exchanger
@@ -49,7 +49,7 @@ final class LoginCoordinator: Sendable {
         }
         // A remembered session that has since ended (revoked, rotated, expired) is not handed out again: for that
         // caller the code is simply used, as WeChat would say.
-        if case .loggedIn(let token, _) = response, (try? store.peek(token)) == nil {
+        if case .loggedIn(let token, _) = response, (try? await store.peek(token)) == nil {
             return .error(ServerError(.wechatRejected, "code been used; its session has ended", errcode: 40163))
         }
         return response
@@ -79,7 +79,7 @@ final class LoginCoordinator: Sendable {
             return .error(Self.rateLimited(wait, "too many logins for this user"))
         }
         do {
-            let issued = try store.create(
+            let issued = try await store.create(
                 appID: app.appID, openid: identity.openid, unionid: identity.unionid,
                 sessionKeyBase64: identity.sessionKey
             )

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import WXAuthProtocol
 import WXAuthSessions
+import WXAuthSharedStore
 
 /// Turns a decoded request into its response. Everything but the WeChat calls (LOGIN, PHONE_NUMBER,
 /// CHECK_SESSION_KEY, RESET_SESSION_KEY) is answered synchronously on the calling event loop, encoded straight into
@@ -15,6 +16,7 @@ final class RequestProcessor: Sendable {
     }
 
     let store: SessionStore
+    let backend: SessionBackend
     let callers: CallerRegistry
     private let login: LoginCoordinator
     private let userData: UserDataCoordinator
@@ -22,10 +24,11 @@ final class RequestProcessor: Sendable {
     private let logger: Logger
 
     init(
-        store: SessionStore, callers: CallerRegistry, login: LoginCoordinator, userData: UserDataCoordinator,
-        fingerprint: TokenFingerprint, logger: Logger
+        store: SessionStore, backend: SessionBackend, callers: CallerRegistry, login: LoginCoordinator,
+        userData: UserDataCoordinator, fingerprint: TokenFingerprint, logger: Logger
     ) {
         self.store = store
+        self.backend = backend
         self.callers = callers
         self.login = login
         self.userData = userData
@@ -36,18 +39,15 @@ final class RequestProcessor: Sendable {
     /// Processes an authorized request (AUTH is handled by the connection state machine): a synchronous answer is
     /// written into `buffer` as one frame for `requestID`.
     func process(_ message: RequestMessage, requestID: UInt32, into buffer: inout ByteBuffer) -> Outcome {
+        if case .shared(let shared) = backend {
+            return processShared(message, shared: shared, requestID: requestID, into: &buffer)
+        }
         switch message {
         case .validate(let validate):
             self.validate(validate, requestID: requestID, into: &buffer)
             return .answered
-        case .login(let request):
-            return .deferred { [login] in await login.login(appID: request.appID, code: request.code) }
-        case .phoneNumber(let request):
-            return .deferred { [userData] in await userData.phoneNumber(token: request.token, code: request.code) }
-        case .checkSessionKey(let request):
-            return .deferred { [userData] in await userData.checkSessionKey(token: request.token) }
-        case .resetSessionKey(let request):
-            return .deferred { [userData] in await userData.resetSessionKey(token: request.token) }
+        case .login, .phoneNumber, .checkSessionKey, .resetSessionKey:
+            return process(memoryOrSharedDeferred: message)
         default:
             FrameEncoder.writeResponse(answer(message), requestID: requestID, into: &buffer)
             return .answered
@@ -68,11 +68,96 @@ final class RequestProcessor: Sendable {
         }
     }
 
+    /// With the shared store: VALIDATE from the near cache and PING are answered at once; everything else talks
+    /// to Redis and is deferred.
+    private func processShared(
+        _ message: RequestMessage, shared: SharedSessionStore, requestID: UInt32, into buffer: inout ByteBuffer
+    ) -> Outcome {
+        switch message {
+        case .validate(let request):
+            let cached = request.token.withUnsafeReadableBytes { shared.validateFromCache(tokenUTF8: $0) }
+            switch cached {
+            case .answered(.success(let snapshot)):
+                buffer.writeValidatedFrame(snapshot, requestID: requestID)
+                return .answered
+            case .answered(.failure(let error)):
+                FrameEncoder.writeResponse(refusal(error, "validate", token: request.tokenString), requestID: requestID, into: &buffer)
+                return .answered
+            case .needsStore:
+                let token = request.tokenString
+                return .deferred { [self] in
+                    do throws(SessionError) {
+                        return .validated(SessionView(try await shared.validate(token)))
+                    } catch {
+                        return refusal(error, "validate", token: token)
+                    }
+                }
+            }
+        case .ping, .auth:
+            FrameEncoder.writeResponse(answer(message), requestID: requestID, into: &buffer)
+            return .answered
+        case .login, .phoneNumber, .checkSessionKey, .resetSessionKey:
+            return process(memoryOrSharedDeferred: message)
+        case .refresh(let request):
+            return .deferred { [self] in
+                do throws(SessionError) {
+                    let issued = try await shared.refresh(request.token)
+                    return .refreshed(token: issued.token, session: SessionView(issued.session))
+                } catch {
+                    return refusal(error, "refresh", token: request.token)
+                }
+            }
+        case .revoke(let request):
+            return .deferred { [self] in
+                do throws(SessionError) {
+                    try await shared.revoke(request.token)
+                    return .revoked
+                } catch {
+                    return refusal(error, "revoke", token: request.token)
+                }
+            }
+        case .revokeUser(let request):
+            return .deferred { [self] in
+                do throws(SessionError) {
+                    let count = try await shared.revokeUser(appID: request.appID, openid: request.openid)
+                    logger.info("user sessions revoked", metadata: ["app": "\(request.appID)", "count": "\(count)"])
+                    return .userRevoked(count: UInt32(clamping: count))
+                } catch {
+                    return .error(ServerError(error))
+                }
+            }
+        case .decrypt(let request):
+            return .deferred { [userData] in
+                await userData.decryptShared(token: request.token, encryptedData: request.encryptedData, iv: request.iv)
+            }
+        case .verifySignature(let request):
+            return .deferred { [userData] in
+                await userData.verifySignatureShared(token: request.token, rawData: request.rawData, signature: request.signature)
+            }
+        }
+    }
+
+    /// The operations that wait on WeChat, the same with either store.
+    private func process(memoryOrSharedDeferred message: RequestMessage) -> Outcome {
+        switch message {
+        case .login(let request):
+            return .deferred { [login] in await login.login(appID: request.appID, code: request.code) }
+        case .phoneNumber(let request):
+            return .deferred { [userData] in await userData.phoneNumber(token: request.token, code: request.code) }
+        case .checkSessionKey(let request):
+            return .deferred { [userData] in await userData.checkSessionKey(token: request.token) }
+        case .resetSessionKey(let request):
+            return .deferred { [userData] in await userData.resetSessionKey(token: request.token) }
+        default:
+            preconditionFailure("only the WeChat operations are deferred here")
+        }
+    }
+
     /// The synchronous answers other than VALIDATE.
     private func answer(_ message: RequestMessage) -> Response {
         switch message {
         case .ping:
-            return .pong(serverTime: store.clockNow)
+            return .pong(serverTime: backend.clockNow)
         case .auth:
             return .error(ServerError(.malformedRequest, "already authenticated"))
         case .refresh(let request):

@@ -8,14 +8,14 @@ import WXAuthWeChat
 /// CHECK_SESSION_KEY and RESET_SESSION_KEY (which ask WeChat). The session_key is borrowed from the store for the
 /// duration of one operation and never appears in a response or a log line.
 final class UserDataCoordinator: Sendable {
-    private let store: SessionStore
+    private let store: SessionBackend
     private let wechat: (any WeChatUserDataCalling)?
     private let policy: UserDataPolicy
     private let fingerprint: TokenFingerprint
     private let logger: Logger
 
     init(
-        store: SessionStore, wechat: (any WeChatUserDataCalling)?, policy: UserDataPolicy,
+        store: SessionBackend, wechat: (any WeChatUserDataCalling)?, policy: UserDataPolicy,
         fingerprint: TokenFingerprint, logger: Logger
     ) {
         self.store = store
@@ -28,37 +28,50 @@ final class UserDataCoordinator: Sendable {
     // MARK: Local
 
     func decrypt(token: String, encryptedData: String, iv: String) -> Response {
-        let now = store.clockNow
-        return answer(token, "decrypt") { key, session in
-            let maxAge = policy.maxWatermarkAge(appID: session.appID)
-            do throws(UserDataError) {
-                let decrypted = try WeChatUserData.decrypt(
-                    encryptedData: encryptedData, iv: iv, sessionKey: key.bytes, expectedAppID: session.appID,
-                    maxAgeMilliseconds: maxAge, nowMilliseconds: now
-                )
-                return .decrypted(json: decrypted.json)
-            } catch {
-                logger.debug("decrypt refused", metadata: [
-                    "app": "\(session.appID)", "token": "\(fingerprint(token))", "reason": "\(error.reason.name)",
-                ])
-                return .error(ServerError(error))
-            }
+        answer(token, "decrypt") { key, session in decrypted(token, key, session, encryptedData: encryptedData, iv: iv) }
+    }
+
+    /// DECRYPT when the session is in the shared store (its key comes from Redis).
+    func decryptShared(token: String, encryptedData: String, iv: String) async -> Response {
+        await answerAsync(token, "decrypt") { key, session in decrypted(token, key, session, encryptedData: encryptedData, iv: iv) }
+    }
+
+    private func decrypted(_ token: String, _ key: SessionKey, _ session: SessionView, encryptedData: String, iv: String) -> Response {
+        let maxAge = policy.maxWatermarkAge(appID: session.appID)
+        do throws(UserDataError) {
+            let decrypted = try WeChatUserData.decrypt(
+                encryptedData: encryptedData, iv: iv, sessionKey: key.bytes, expectedAppID: session.appID,
+                maxAgeMilliseconds: maxAge, nowMilliseconds: store.clockNow
+            )
+            return .decrypted(json: decrypted.json)
+        } catch {
+            logger.debug("decrypt refused", metadata: [
+                "app": "\(session.appID)", "token": "\(fingerprint(token))", "reason": "\(error.reason.name)",
+            ])
+            return .error(ServerError(error))
         }
     }
 
     func verifySignature(token: String, rawData: String, signature: String) -> Response {
-        answer(token, "verify_signature") { key, session in
-            do throws(CryptoError) {
-                guard try WeChatUserData.signatureMatches(rawData: rawData, signature: signature, sessionKey: key.bytes) else {
-                    return .error(ServerError(
-                        .signatureMismatch,
-                        "signature is not sha1(rawData + session_key): altered data, or signed with an older session_key"))
-                }
-                return .signatureVerified
-            } catch {
-                logger.error("crypto failure", metadata: ["operation": "\(error.operation)"])
-                return .error(ServerError(.internalError, "internal error"))
+        answer(token, "verify_signature") { key, _ in verified(key, rawData: rawData, signature: signature) }
+    }
+
+    /// VERIFY_SIGNATURE when the session is in the shared store.
+    func verifySignatureShared(token: String, rawData: String, signature: String) async -> Response {
+        await answerAsync(token, "verify_signature") { key, _ in verified(key, rawData: rawData, signature: signature) }
+    }
+
+    private func verified(_ key: SessionKey, rawData: String, signature: String) -> Response {
+        do throws(CryptoError) {
+            guard try WeChatUserData.signatureMatches(rawData: rawData, signature: signature, sessionKey: key.bytes) else {
+                return .error(ServerError(
+                    .signatureMismatch,
+                    "signature is not sha1(rawData + session_key): altered data, or signed with an older session_key"))
             }
+            return .signatureVerified
+        } catch {
+            logger.error("crypto failure", metadata: ["operation": "\(error.operation)"])
+            return .error(ServerError(.internalError, "internal error"))
         }
     }
 
@@ -67,7 +80,7 @@ final class UserDataCoordinator: Sendable {
     func phoneNumber(token: String, code: String) async -> Response {
         let session: SessionView
         do {
-            session = SessionView(try store.peek(token))
+            session = SessionView(try await store.peek(token))
         } catch {
             return refused(token, "phone_number", error)
         }
@@ -121,7 +134,7 @@ final class UserDataCoordinator: Sendable {
             guard let bytes = WeChatUserData.decodeBase64(fresh), let newKey = SessionKey(bytes: bytes) else {
                 return .error(ServerError(.wechatUnavailable, "WeChat returned a malformed session_key", errcode: 0))
             }
-            guard try store.replaceSessionKey(token, previousKey: key, newKey: newKey) else {
+            guard try await store.replaceSessionKey(token, previousKey: key, newKey: newKey) else {
                 return .error(ServerError(.internalError, "the session changed during the reset; check it and retry"))
             }
             logger.info("session_key reset", metadata: ["app": "\(app.appID)", "token": "\(fingerprint(token))"])
@@ -134,9 +147,11 @@ final class UserDataCoordinator: Sendable {
     static let notConfigured = Response.error(ServerError(
         .wechatUnavailable, "WeChat user-data calls are not configured on this server", errcode: 0))
 
+    /// The synchronous form, for the in-memory store (DECRYPT and VERIFY_SIGNATURE answered on the event loop).
     private func answer(_ token: String, _ operation: String, _ body: (SessionKey, SessionView) throws -> Response) -> Response {
+        guard case .memory(let memory) = store else { return .error(ServerError(.internalError, "internal error")) }
         do {
-            return try store.withSessionKey(token) { key, snapshot in try body(key, SessionView(snapshot)) }
+            return try memory.withSessionKey(token) { key, snapshot in try body(key, SessionView(snapshot)) }
         } catch let error as SessionError {
             return refused(token, operation, error)
         } catch {

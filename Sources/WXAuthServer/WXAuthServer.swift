@@ -6,6 +6,7 @@ import WXAuthCrypto
 import WXAuthPersistence
 import WXAuthProtocol
 import WXAuthSessions
+import WXAuthSharedStore
 import WXAuthWeChat
 
 /// wxauthd's TCP server as a swift-service-lifecycle `Service`: binds, serves on every core, sweeps expired
@@ -14,6 +15,8 @@ import WXAuthWeChat
 public final class WXAuthServer: Service {
     public let configuration: ServerConfiguration
     public let store: SessionStore
+    /// Set when sessions live in Redis (`--store redis://...`); `store` then stays empty.
+    public let sharedStore: SharedSessionStore?
     public let statistics = ServerStatistics()
     private let processor: RequestProcessor
     private let authentication: AuthenticationGuard
@@ -29,6 +32,7 @@ public final class WXAuthServer: Service {
         keyring: ServerKeyring,
         exchanger: any CodeExchanging,
         userDataAPI: (any WeChatUserDataCalling)? = nil,
+        sharedStore: SharedSessionStore? = nil,
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = OpenSSLRandom(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -36,22 +40,27 @@ public final class WXAuthServer: Service {
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) throws {
         try configuration.validate()
+        if sharedStore != nil, configuration.persistence != nil {
+            throw ConfigurationError("data_dir (--data-dir) is for the in-memory store; with --store redis://... durability is Redis's (AOF, replicas): drop one of them")
+        }
         self.configuration = configuration
+        self.sharedStore = sharedStore
         self.store = SessionStore(
             configuration: configuration.sessions, keyring: keyring, apps: AppRegistry(configuration.apps),
             clock: clock, random: random
         )
+        let backend: SessionBackend = sharedStore.map { .shared($0) } ?? .memory(store)
         let fingerprint = TokenFingerprint(random: random)
         let resilient = ResilientCodeExchanger(upstream: exchanger, policy: configuration.upstream, logger: logger)
         let login = LoginCoordinator(
-            exchanger: resilient, store: store, fingerprint: fingerprint, perApp: configuration.loginRatePerApp,
+            exchanger: resilient, store: backend, fingerprint: fingerprint, perApp: configuration.loginRatePerApp,
             perUser: configuration.loginRatePerUser, deadline: configuration.upstream.callTimeout, logger: logger
         )
         let userData = UserDataCoordinator(
-            store: store, wechat: userDataAPI, policy: configuration.userData, fingerprint: fingerprint, logger: logger
+            store: backend, wechat: userDataAPI, policy: configuration.userData, fingerprint: fingerprint, logger: logger
         )
         self.processor = RequestProcessor(
-            store: store, callers: try CallerRegistry(configuration.callers), login: login, userData: userData,
+            store: store, backend: backend, callers: try CallerRegistry(configuration.callers), login: login, userData: userData,
             fingerprint: fingerprint, logger: logger
         )
         self.authentication = AuthenticationGuard(
@@ -67,17 +76,20 @@ public final class WXAuthServer: Service {
     public func run() async throws {
         // Sessions from the last run come back before the port opens (WXAuthServer+Persistence.swift).
         let persistence = try SessionPersistence.open(configuration.persistence, store: store, random: random, logger: logger)
+        sharedStore?.start()
         let serverChannel: any Channel
         do {
             serverChannel = try await bind()
         } catch {
             persistence?.shutdown(finalSnapshot: false)
+            await sharedStore?.shutdown()
             throw error
         }
         guard let address = serverChannel.localAddress else { throw ServerStartError.noLocalAddress }
         logger.notice("wxauthd listening", metadata: [
             "address": "\(address)", "apps": "\(store.apps.apps.count)",
             "callers": "\(configuration.callers.count)", "open": "\(processor.callers.isOpen)",
+            "store": "\(sharedStore == nil ? "memory" : "redis")",
         ])
         let grace = ShutdownGrace(configuration)
         if grace.isExtended {
@@ -109,6 +121,7 @@ public final class WXAuthServer: Service {
         logger.notice("wxauthd stopped accepting; draining connections", metadata: ["open": "\(connections.count)"])
         await connections.drain(timeout: TimeAmount(grace.effective))
         persistence?.shutdown()
+        await sharedStore?.shutdown()
         logger.notice("wxauthd stopped")
     }
 

@@ -31,6 +31,21 @@ public struct SessionSnapshot: Sendable, Hashable {
         absoluteExpiresAt = record.absoluteExpiresAt
     }
 
+    /// A snapshot of a session kept elsewhere (the shared store's records carry their strings).
+    public init(
+        appIndex: UInt16, appID: String, openid: String, unionid: String?, createdAt: Int64, expiresAt: Int64,
+        absoluteExpiresAt: Int64
+    ) {
+        self.appIndex = appIndex
+        self.appID = appID
+        inlineOpenID = InlineOpenID(openid)
+        longOpenID = inlineOpenID.isOverflow ? openid : nil
+        storedUnionid = unionid.flatMap { $0.isEmpty ? nil : $0 }
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.absoluteExpiresAt = absoluteExpiresAt
+    }
+
     /// The openid as a String (allocates for openids over 15 bytes; prefer `withOpenIDUTF8` on hot paths).
     public var openid: String { inlineOpenID.inlineString ?? longOpenID ?? "" }
 

@@ -11,6 +11,11 @@ public final class SessionStore: Sendable {
     public struct Issued: Sendable, Hashable {
         public var token: String
         public var session: SessionSnapshot
+
+        public init(token: String, session: SessionSnapshot) {
+            self.token = token
+            self.session = session
+        }
     }
 
     public let configuration: SessionStoreConfiguration

@@ -18,7 +18,7 @@ public final class SessionStoreStatistics: Sendable {
 
     /// `countedInShards` sums the VALIDATE lookups the map counts per shard under the shard locks (VALIDATE is the
     /// hot path: a process-wide atomic there would be bumped by every core).
-    init(countedInShards: @escaping @Sendable () -> Int = { 0 }) {
+    public init(countedInShards: @escaping @Sendable () -> Int = { 0 }) {
         self.countedInShards = countedInShards
     }
 
@@ -33,20 +33,20 @@ public final class SessionStoreStatistics: Sendable {
     /// Rotated tokens presented to REFRESH or VALIDATE after their grace window.
     public var reuseDetections: Int { reuse.load(ordering: .relaxed) }
 
-    func recordLookup() { lookups.add(1, ordering: .relaxed) }
-    func recordRejectedToken() {
+    public func recordLookup() { lookups.add(1, ordering: .relaxed) }
+    public func recordRejectedToken() {
         forged.add(1, ordering: .relaxed)
         forgedCounter.increment()
     }
-    func recordIntegrityFailure() {
+    public func recordIntegrityFailure() {
         integrity.add(1, ordering: .relaxed)
         integrityCounter.increment()
     }
-    func recordSwept(_ count: Int) {
+    public func recordSwept(_ count: Int) {
         swept.add(count, ordering: .relaxed)
         sweptCounter.increment(by: count)
     }
-    func recordReuse() {
+    public func recordReuse() {
         reuse.add(1, ordering: .relaxed)
         reuseCounter.increment()
     }

@@ -7,6 +7,7 @@ import NIOPosix
 import ServiceLifecycle
 import WXAuthCrypto
 import WXAuthServer
+import WXAuthSharedStore
 import WXAuthSessions
 import WXAuthWeChat
 import WeChatSimulator
@@ -85,6 +86,11 @@ struct WXAuthDaemon: AsyncParsableCommand {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String = "info"
+
+    @Option(help: ArgumentHelp(
+        "Keep sessions in Redis, shared by every node given the same URL: redis://host:port[,host:port...] (cluster seeds or one standalone server; default: in memory, or WXAUTH_STORE).",
+        discussion: "The ACL user and password come from WXAUTH_REDIS_USERNAME and WXAUTH_REDIS_PASSWORD. Nodes that share a store need the same server keys (--config)."))
+    var store: String?
 
     @Option(help: "Keep sessions across restarts in this directory (snapshot + journal, see docs/PERSISTENCE.md). Default: memory only.")
     var dataDir: String?
@@ -200,14 +206,23 @@ struct WXAuthDaemon: AsyncParsableCommand {
         // The connections' event loops: the process-wide group when it has the size asked for, else our own.
         let ownGroup = configuration.threads == System.coreCount
             ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        var sharedStore: SharedSessionStore?
+        if let url = store ?? environment["WXAUTH_STORE"], !url.isEmpty {
+            let client = try await StoreOptions.client(url: url, environment: environment, logger: Logger(label: "wxauthd.redis"))
+            sharedStore = SharedSessionStore(
+                client: client, keyring: keyring!, apps: AppRegistry(configuration.apps),
+                configuration: SharedStoreConfiguration(refreshGraceMilliseconds: configuration.sessions.refreshGraceMilliseconds),
+                logger: Logger(label: "wxauthd.store"))
+        }
         let server = try WXAuthServer(
             configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI,
+            sharedStore: sharedStore,
             group: ownGroup ?? MultiThreadedEventLoopGroup.singleton, logger: logger,
             onListening: { address in
                 ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
             }
         )
-        if let preloadSessions, dev {
+        if let preloadSessions, dev, sharedStore == nil {
             try DevPreload.run(store: server.store, appID: DevMode.appID, count: preloadSessions, tokensPath: preloadTokens)
         }
         let group = ServiceGroup(

@@ -10,6 +10,9 @@ public protocol RedisClient: Sendable {
     func pipeline(_ commands: [RedisCommand], timeout: Duration?) async -> [Result<RESP3Value, any Error>]
     /// The node that serves `slot` now (for a standalone server: the server).
     func address(forSlot slot: UInt16) async throws -> RedisAddress
+    /// Every primary serving slots now (for a standalone server: the server). Who to subscribe to for
+    /// invalidations of every key.
+    func primaryAddresses() async throws -> [RedisAddress]
     /// A connection of its own to `address` (not shared with other callers), with this client's authentication:
     /// for `CLIENT TRACKING` and other per-connection state. The caller closes it.
     func dedicatedConnection(to address: RedisAddress) async throws -> RedisConnection

@@ -57,6 +57,8 @@ public final class RedisStandaloneClient: RedisClient {
 
     public func address(forSlot slot: UInt16) async throws -> RedisAddress { address }
 
+    public func primaryAddresses() async throws -> [RedisAddress] { [address] }
+
     public func dedicatedConnection(to address: RedisAddress) async throws -> RedisConnection {
         try await RedisConnection.connect(to: address, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
     }

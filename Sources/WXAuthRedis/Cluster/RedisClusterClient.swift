@@ -157,6 +157,10 @@ public final class RedisClusterClient: RedisClient {
         try await primary(for: slot)
     }
 
+    public func primaryAddresses() async throws -> [RedisAddress] {
+        try await primaries()
+    }
+
     /// Current primaries (after the first topology load).
     public func primaries() async throws -> [RedisAddress] {
         if let primaries = state.withLock({ $0.slots?.primaries }) { return primaries }
