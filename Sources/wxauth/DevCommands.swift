@@ -35,6 +35,10 @@ struct Demo: AsyncParsableCommand {
     @OptionGroup var options: ConnectionOptions
     @OptionGroup var simulator: SimulatorOptions
     @Option(help: "Simulated user name.") var user: String = "alice"
+    @Option(help: ArgumentHelp(
+        "A second wxauthd node (host:port) sharing the first one's store: the LOGIN retry, VALIDATE, REFRESH and REVOKE go there.",
+        valueName: "host:port"))
+    var secondNode: String?
 
     func run() async throws {
         var steps: [(String, Double, String)] = []
@@ -66,22 +70,35 @@ struct Demo: AsyncParsableCommand {
             }, describe: { _ in "code for user \(user)" })
             let client = try await options.connect()
             defer { Task { try? await client.close() } }
+            // With a second node, the steps alternate between the two: one store, two servers.
+            var other = client
+            if let secondNode {
+                guard let colon = secondNode.lastIndex(of: ":"), let port = Int(secondNode[secondNode.index(after: colon)...]) else {
+                    throw ValidationError("--second-node must be host:port")
+                }
+                var second = options
+                second.host = String(secondNode[..<colon])
+                second.port = port
+                other = try await second.connect()
+                if !options.json { print("second node \(secondNode): LOGIN retry, VALIDATE, REFRESH and REVOKE go there\n") }
+            }
+            defer { if secondNode != nil { Task { [other] in try? await other.close() } } }
             let login = try await step("2. LOGIN (code -> WeChat -> token)", {
                 try await client.login(appID: simulator.appID, code: code)
             }, describe: { "openid \($0.session.openid), token \($0.token.prefix(6))..." })
             let retried = try await step("3. LOGIN retried with the same code", {
-                try await client.login(appID: simulator.appID, code: code)
+                try await other.login(appID: simulator.appID, code: code)
             }, describe: { $0.token == login.token ? "same session (a lost reply costs no 40163)" : "DIFFERENT session" })
-            _ = try await step("4. VALIDATE token", { try await client.validate(token: login.token) },
+            _ = try await step("4. VALIDATE token", { try await other.validate(token: login.token) },
                                describe: { "valid until \(Output.iso($0.expiresAt))" })
-            let refreshed = try await step("5. REFRESH (rotate token)", { try await client.refresh(token: login.token) },
+            let refreshed = try await step("5. REFRESH (rotate token)", { try await other.refresh(token: login.token) },
                                            describe: { "new token \($0.token.prefix(6))..." })
             let oldResult = try await step("6. VALIDATE old token", {
                 await rejection { _ = try await client.validate(token: login.token) }
             }, describe: { $0 })
             _ = try await step("7. VALIDATE new token", { try await client.validate(token: refreshed.token) },
                                describe: { "valid, openid \($0.openid)" })
-            _ = try await step("8. REVOKE new token", { try await client.revoke(token: refreshed.token) },
+            _ = try await step("8. REVOKE new token", { try await other.revoke(token: refreshed.token) },
                                describe: { _ in "revoked" })
             let newResult = try await step("9. VALIDATE revoked token", {
                 await rejection { _ = try await client.validate(token: refreshed.token) }
