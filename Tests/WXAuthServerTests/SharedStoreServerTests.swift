@@ -99,4 +99,120 @@ struct SharedStoreServerTests {
             try? await two.close()
         }
     }
+
+    /// Runs last: kills a primary for good. Under load from both nodes, counts failed requests and how long until
+    /// every request succeeds again; every session made before the kill (and replicated) is still there after.
+    @Test func killingAPrimaryUnderLoadLosesNoReplicatedSession() async throws {
+        try await TwoNodeCluster.with(seeds: redis.seeds) { cluster in
+            let clients = [try await cluster.client(0), try await cluster.client(1)]
+            var tokens: [String] = []
+            for index in 0..<120 {
+                tokens.append(try await clients[index % 2].login(appID: TestServer.appID, code: try cluster.code("load-\(index)")).token)
+            }
+            try await Task.sleep(for: .milliseconds(500))  // replication to the replicas (asynchronous in Redis)
+            let victimAddress = try await RedisClusterClient(configuration: .init(seeds: redis.seeds)).primaries()[0]
+            let victim = try #require(redis.server(at: victimAddress))
+
+            let allTokens = tokens
+            let load = LoadTally()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        let client = clients[worker % 2]
+                        var index = worker
+                        while !load.stop.load(ordering: .relaxed) {
+                            index = (index + 7) % allTokens.count
+                            do {
+                                _ = try await client.validate(token: allTokens[index])
+                                load.state.withLock { $0.ok += 1 }
+                            } catch let error as ServerError {
+                                load.state.withLock { $0.failed += 1; $0.lastFailure = .now; $0.statuses.insert(error.status.name) }
+                                try await Task.sleep(for: .milliseconds(5))
+                            }
+                        }
+                    }
+                }
+                try await Task.sleep(for: .seconds(1))
+                let killedAt = ContinuousClock.now
+                load.state.withLock { $0.killedAt = killedAt }
+                victim.stop()  // SIGKILL
+                try await Task.sleep(for: .seconds(8))
+                load.stop.store(true, ordering: .relaxed)
+                try await group.waitForAll()
+            }
+            let result = load.state.withLock { $0 }
+            let outage = result.lastFailure.map { $0 - result.killedAt! } ?? .zero
+            print("primary kill under load: \(result.ok) ok, \(result.failed) failed (\(result.statuses.sorted())), every request succeeding again \(outage) after the kill")
+            // Only the retryable store status, never a wrong answer; recovered well before the end of the run.
+            #expect(result.statuses.isSubset(of: ["STORE_UNAVAILABLE"]))
+            #expect(outage < .seconds(7))
+            for token in tokens { #expect(try await clients[1].validate(token: token).appID == TestServer.appID) }
+            for client in clients { try? await client.close() }
+        }
+    }
+}
+
+/// Redis going away and coming back, with one node in front of a standalone server it does not own.
+@Suite("wxauthd when Redis goes away", .serialized, .timeLimit(.minutes(2)))
+struct StoreOutageTests {
+    @Test func unreachableRedisAnswersStoreUnavailableInTimeAndRecoversWithoutRestart() async throws {
+        let directory = try RedisTools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let port = RedisTools.freePorts(1)[0]
+        let arguments = ["--appendonly", "yes", "--appendfsync", "always"]
+        var server = try RedisServerProcess(port: port, directory: directory, arguments: arguments)
+        defer { server.stop() }
+        try await server.waitUntilReady()
+        let seeds = [RedisAddress(host: "127.0.0.1", port: port)]
+        try await TwoNodeCluster.with(seeds: seeds, standalone: true) { cluster in
+            let client = try await cluster.client(0)
+            let kept = try await client.login(appID: TestServer.appID, code: try cluster.code("frank"))
+            _ = try await client.validate(token: kept.token)
+            let shared = try #require(cluster.nodes[0].server.sharedStore)
+            #expect(shared.nearCacheEntries == 1)
+            server.stop()
+            // The invalidation feed is gone: the near cache stops serving (and is emptied) at once.
+            let noticed = ContinuousClock.now + .seconds(2)
+            while shared.isNearCacheServing && ContinuousClock.now < noticed { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(!shared.isNearCacheServing && shared.nearCacheEntries == 0)
+            // Every kind of request gets the retryable status within the Redis deadline (1 s, plus slack).
+            for attempt in 0..<3 {
+                let started = ContinuousClock.now
+                await #expect { try await client.validate(token: kept.token) } throws: {
+                    ($0 as? ServerError)?.status == .storeUnavailable
+                }
+                #expect(ContinuousClock.now - started < .seconds(3), "attempt \(attempt) hung past the deadline")
+            }
+            await #expect { try await client.login(appID: TestServer.appID, code: try cluster.code("grace")) } throws: {
+                ($0 as? ServerError)?.status == .storeUnavailable
+            }
+            // Redis comes back with its append-only file: the same node serves the session again, no restart.
+            server = try RedisServerProcess(port: port, directory: directory, arguments: arguments)
+            try await server.waitUntilReady()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while true {
+                do {
+                    #expect(try await client.validate(token: kept.token).openid == kept.session.openid)
+                    break
+                } catch let error as ServerError where error.status == .storeUnavailable && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            try? await client.close()
+        }
+    }
+}
+
+/// What the load of the primary-kill test saw.
+final class LoadTally: Sendable {
+    struct State {
+        var ok = 0
+        var failed = 0
+        var lastFailure: ContinuousClock.Instant?
+        var killedAt: ContinuousClock.Instant?
+        var statuses: Set<String> = []
+    }
+
+    let state = Mutex(State())
+    let stop = Atomic<Bool>(false)
 }

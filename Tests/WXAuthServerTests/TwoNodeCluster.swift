@@ -27,7 +27,7 @@ final class TwoNodeCluster: Sendable {
     }
 
     static func with<R>(
-        seeds: [RedisAddress], configure: (inout ServerConfiguration) -> Void = { _ in },
+        seeds: [RedisAddress], standalone: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TwoNodeCluster) async throws -> R
     ) async throws -> R {
         let logs = CapturedLogs()
@@ -39,7 +39,10 @@ final class TwoNodeCluster: Sendable {
         var nodes: [ServerUnderTest.Running] = []
         do {
             for _ in 0..<2 {
-                let client = RedisClusterClient(configuration: .init(seeds: seeds, connection: .init(commandTimeout: .seconds(1))), logger: logger)
+                let connection = RedisConnectionConfiguration(commandTimeout: .seconds(1), connectTimeout: .milliseconds(500))
+                let client: any RedisClient = standalone
+                    ? RedisStandaloneClient(address: seeds[0], configuration: connection, logger: logger)
+                    : RedisClusterClient(configuration: .init(seeds: seeds, connection: connection), logger: logger)
                 let shared = SharedSessionStore(
                     client: client, keyring: keyring, apps: AppRegistry(configuration.apps), logger: logger)
                 nodes.append(try await ServerUnderTest.run(logger: logger) { onListening in try WXAuthServer(
