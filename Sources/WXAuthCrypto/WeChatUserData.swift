@@ -52,20 +52,31 @@ public enum WeChatUserData {
     }
 
     /// Base64 as it arrives from mini programs: a `+` that became a space through URL decoding is put back,
-    /// line breaks are ignored, missing `=` padding is tolerated.
+    /// line breaks (CR, LF, CRLF) and tabs are ignored, missing `=` padding is tolerated. Read by Unicode scalar, not
+    /// by Character: "\r\n" is one Character, so a CRLF-wrapped (MIME) value would otherwise keep its line breaks.
     public static func decodeBase64(_ text: String) -> [UInt8]? {
         var cleaned = ""
         cleaned.reserveCapacity(text.utf8.count + 2)
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case " ": cleaned.append("+")
             case "\n", "\r", "\t": continue
-            default: cleaned.append(character)
+            default: cleaned.unicodeScalars.append(scalar)
             }
         }
         while cleaned.utf8.count % 4 != 0 && cleaned.utf8.count % 4 != 1 { cleaned.append("=") }
         guard let data = Data(base64Encoded: cleaned) else { return nil }
         return Array(data)
+    }
+
+    /// Whether a watermark written at `timestamp` (whole seconds, as WeChat writes it) is within `maxAgeMilliseconds`
+    /// at `nowMilliseconds`. The age is counted in whole seconds, as the timestamp is: a limit of N s accepts data
+    /// from the last N seconds and the current one, so a 1 s limit never refuses data made a moment ago.
+    public static func watermarkIsFresh(timestamp: Int64, maxAgeMilliseconds: Int64, nowMilliseconds: Int64) -> Bool {
+        let nowSeconds = nowMilliseconds >= 0 ? nowMilliseconds / 1000 : (nowMilliseconds - 999) / 1000
+        let (ageSeconds, overflow) = nowSeconds.subtractingReportingOverflow(timestamp)
+        guard !overflow else { return timestamp > nowSeconds }
+        return ageSeconds <= maxAgeMilliseconds / 1000
     }
 
     /// Decrypts `encryptedData` with the session_key and checks its watermark.
@@ -114,13 +125,12 @@ public enum WeChatUserData {
         if let expectedAppID, appID != expectedAppID {
             throw UserDataError(.appIDMismatch, "the data's watermark names another app (\(appID)), not \(expectedAppID)")
         }
-        if let maxAgeMilliseconds {
-            let age = nowMilliseconds - timestamp * 1000
-            if age > maxAgeMilliseconds {
-                throw UserDataError(
-                    .staleWatermark,
-                    "the data's watermark is \(age / 1000) s old, more than the allowed \(maxAgeMilliseconds / 1000) s; fetch it again")
-            }
+        if let maxAgeMilliseconds,
+           !watermarkIsFresh(timestamp: timestamp, maxAgeMilliseconds: maxAgeMilliseconds, nowMilliseconds: nowMilliseconds) {
+            let age = nowMilliseconds / 1000 &- timestamp
+            throw UserDataError(
+                .staleWatermark,
+                "the data's watermark is \(age) s old, more than the allowed \(maxAgeMilliseconds / 1000) s; fetch it again")
         }
         return Decrypted(json: json, watermarkAppID: appID, watermarkTimestamp: timestamp)
     }

@@ -112,6 +112,8 @@ public enum Request: Hashable, Sendable {
 
 /// Why a request frame could not be turned into a `Request`; each maps to one error status.
 public enum RequestDecodingError: Error, Hashable, Sendable {
+    /// Request id 0 is the server's own (HELLO, framing errors); a request may not use it.
+    case reservedRequestID
     case unsupportedVersion(UInt8)
     case unknownOpcode(UInt8)
     case malformed(String)
@@ -119,6 +121,8 @@ public enum RequestDecodingError: Error, Hashable, Sendable {
     /// The error response that answers this failure.
     public var response: ServerError {
         switch self {
+        case .reservedRequestID:
+            ServerError(.malformedRequest, "request id 0 is reserved for the server's own frames")
         case .unsupportedVersion(let version):
             ServerError(.unsupportedVersion, "protocol version \(version) is not supported",
                         supportedVersion: WireFormat.version)

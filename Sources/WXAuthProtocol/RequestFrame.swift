@@ -7,7 +7,9 @@ extension Frame {
     }
 
     /// Interprets this frame as a request in the server's form: VALIDATE's token stays a slice of the frame.
+    /// The checks run in PROTOCOL.md's order: request id, version, opcode, then the body.
     public func decodeRequestMessage() throws(RequestDecodingError) -> RequestMessage {
+        guard requestID != WireFormat.serverRequestID else { throw .reservedRequestID }
         guard version == WireFormat.version else { throw .unsupportedVersion(version) }
         var body = self.body
         return try RequestMessage.decode(opcode: Opcode(rawValue: kind), body: &body)

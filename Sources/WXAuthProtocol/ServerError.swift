@@ -40,7 +40,10 @@ public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Every error body has one shape (PROTOCOL.md "Responses and statuses"): `message str` first, then the
+    /// status's own fields. A decoder that does not know a status reads the message and skips the rest.
     public func encodeBody(into buffer: inout ByteBuffer) {
+        buffer.writeWireString(Self.clipped(message))
         switch status {
         case .unsupportedVersion:
             buffer.writeInteger(supportedVersion)
@@ -56,11 +59,12 @@ public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
         default:
             break
         }
-        buffer.writeWireString(Self.clipped(message))
     }
 
+    /// Reads an error body. A known status's fields are read (the caller checks that nothing is left); the body of
+    /// a status this code does not know is its message and whatever follows, which is skipped.
     public static func decode(status: Status, body: inout ByteBuffer) throws(WireDecodingError) -> ServerError {
-        var error = ServerError(status, "")
+        var error = ServerError(status, try body.readWireString("message", allowed: FieldLimits.responseString))
         switch status {
         case .unsupportedVersion:
             error.supportedVersion = try body.readWireInteger("supported")
@@ -74,9 +78,8 @@ public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
         case .decryptFailed:
             error.reason = DecryptFailureReason(rawValue: try body.readWireInteger("reason"))
         default:
-            break
+            if !Status.all.contains(status) { body.moveReaderIndex(to: body.writerIndex) }
         }
-        error.message = try body.readWireString("message", allowed: FieldLimits.responseString)
         return error
     }
 

@@ -29,6 +29,8 @@ struct ConnectionStateMachine {
     let nonce: [UInt8]
     let maxInFlight: Int
     private(set) var inFlight = 0
+    /// An AUTH was answered OK on this connection (open servers included); a second one is refused.
+    private(set) var hasAuthenticated = false
 
     init(authenticationRequired: Bool, nonce: [UInt8], maxInFlight: Int) {
         self.state = authenticationRequired ? .awaitingAuthentication : .ready(.all)
@@ -36,26 +38,41 @@ struct ConnectionStateMachine {
         self.maxInFlight = maxInFlight
     }
 
-    /// A frame arrived and was decoded (or failed to decode) into a request.
+    /// A frame arrived and was decoded (or failed to decode) into a request. The decoder has already checked, in
+    /// PROTOCOL.md's order, the request id, the version, the opcode and the body; authentication and permissions
+    /// come after. Before AUTH every answer but AUTH's closes the connection.
     mutating func requestReceived(_ decoded: Result<RequestMessage, RequestDecodingError>) -> RequestAction {
+        if case .failure(.reservedRequestID) = decoded, state != .closed {
+            // Its answer carries id 0 too, which reads as the server's own frame: the connection cannot go on.
+            state = .closed
+            return .respondAndClose(.error(RequestDecodingError.reservedRequestID.response))
+        }
         switch state {
         case .closed, .authenticating:
             return .ignore
         case .draining:
             return .respond(.error(ServerError(.shuttingDown, "server is shutting down")))
         case .awaitingAuthentication:
-            guard case .success(.auth(let auth)) = decoded else {
+            switch decoded {
+            case .failure(let error):
+                state = .closed
+                return .respondAndClose(.error(error.response))
+            case .success(.auth(let auth)):
+                state = .authenticating(previous: nil)
+                return .authenticate(callerID: auth.callerID, proof: auth.proof)
+            case .success:
                 state = .closed
                 return .respondAndClose(.error(ServerError(.notAuthorized, "authenticate with AUTH first")))
             }
-            state = .authenticating(previous: nil)
-            return .authenticate(callerID: auth.callerID, proof: auth.proof)
         case .ready(let permissions):
             switch decoded {
             case .failure(let error):
                 return .respond(.error(error.response))
             case .success(.auth(let auth)):
-                // A repeated AUTH must verify like the first (open servers grant everything to everyone).
+                // A connection authenticates once: a second AUTH would switch its caller (and its permissions).
+                guard !hasAuthenticated else {
+                    return .respond(.error(ServerError(.notAuthorized, "this connection has already authenticated")))
+                }
                 state = .authenticating(previous: permissions)
                 return .authenticate(callerID: auth.callerID, proof: auth.proof)
             case .success(let request):
@@ -77,6 +94,7 @@ struct ConnectionStateMachine {
             return .respondAndClose(.error(ServerError(.notAuthorized, "authentication failed")))
         }
         state = .ready(permissions)
+        hasAuthenticated = true
         return .respond(.authenticated(permissions: permissions))
     }
 

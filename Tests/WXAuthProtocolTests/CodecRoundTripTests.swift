@@ -77,7 +77,7 @@ struct CodecRoundTripTests {
         // Every opcode is represented.
         #expect(Set(allRequests.map(\.opcode)) == Set(Opcode.requestOpcodes))
         for (index, request) in allRequests.enumerated() {
-            let requestID = UInt32(index) &* 0x0101_0101
+            let requestID = UInt32(index + 1) &* 0x0101_0101
             var bytes = encode(request, requestID: requestID)
             let frame = try #require(try FrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 65_536))
             #expect(bytes.readableBytes == 0)
@@ -101,20 +101,56 @@ struct CodecRoundTripTests {
         }
     }
 
-    @Test("error bodies: fields in the order PROTOCOL.md gives, message last")
+    @Test("error bodies: the message first, then the status's fields in the order PROTOCOL.md gives")
     func errorBodyLayout() {
         var body = ByteBuffer()
         ServerError(.rateLimited, "m", errcode: 45011, retryAfterMilliseconds: 60_000).encodeBody(into: &body)
-        #expect(hexString(body) == "0000ea60" + "0000afd3" + "0001" + "6d")
+        #expect(hexString(body) == "0001" + "6d" + "0000ea60" + "0000afd3")
         body.clear()
         ServerError(.frameTooLarge, "", maxFrame: 7).encodeBody(into: &body)
-        #expect(hexString(body) == "00000007" + "0000")
+        #expect(hexString(body) == "0000" + "00000007")
         body.clear()
         ServerError(.unsupportedVersion, "v", supportedVersion: 1).encodeBody(into: &body)
-        #expect(hexString(body) == "01" + "0001" + "76")
+        #expect(hexString(body) == "0001" + "76" + "01")
         body.clear()
         ServerError(.wechatUnavailable, "", errcode: -1).encodeBody(into: &body)
-        #expect(hexString(body) == "ffffffff" + "0000")
+        #expect(hexString(body) == "0000" + "ffffffff")
+    }
+
+    @Test("an unknown status's body is its message and fields this version does not know, which are skipped")
+    func unknownStatusWithFields() throws {
+        var bytes = ByteBuffer()
+        FrameEncoder.writeFrame(kind: 0x3E, requestID: 9, into: &bytes) {
+            $0.writeWireString("later")
+            $0.writeInteger(UInt32(1234))
+        }
+        let frame = try #require(try FrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 65_536))
+        guard case .error(let error) = try frame.decodeResponse(to: .validate) else {
+            Issue.record("expected an error")
+            return
+        }
+        #expect(error.status.rawValue == 0x3E)
+        #expect(error.message == "later")
+    }
+
+    @Test("a known status with bytes after its fields is refused: known bodies are consumed exactly")
+    func knownStatusTrailingBytes() throws {
+        var bytes = ByteBuffer()
+        FrameEncoder.writeFrame(kind: Status.invalidToken.rawValue, requestID: 9, into: &bytes) {
+            $0.writeWireString("x")
+            $0.writeInteger(UInt8(0))
+        }
+        let frame = try #require(try FrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 65_536))
+        #expect(throws: WireDecodingError.self) { try frame.decodeResponse(to: .validate) }
+    }
+
+    @Test("a request with id 0 (the server's own) is refused before its version or opcode is looked at")
+    func requestIDZero() throws {
+        var bytes = ByteBuffer()
+        FrameEncoder.writeFrame(kind: 0x7F, requestID: 0, into: &bytes, version: 9) { _ in }
+        let frame = try #require(try FrameDecoder.decodeFrame(from: &bytes, maxFrameSize: 65_536))
+        #expect(throws: RequestDecodingError.reservedRequestID) { try frame.decodeRequest() }
+        #expect(RequestDecodingError.reservedRequestID.response.status == .malformedRequest)
     }
 
     @Test("an unknown status decodes as an error carrying its message, and is not retryable")

@@ -117,10 +117,29 @@ struct VectorTests {
             ("unsupported_version", RequestDecodingError.unsupportedVersion(9).response),
             ("unknown_opcode", RequestDecodingError.unknownOpcode(0x7f).response),
             ("frame_too_large", FrameDecodingError.tooLarge(length: .max, limit: 65_536).response),
+            ("frame_too_short", FrameDecodingError.tooShort(length: 5).response),
+            ("malformed_request_id_zero", RequestDecodingError.reservedRequestID.response),
         ]
         for (name, error) in cases {
             let vector = try #require(byName[name])
             #expect(hexString(encode(.error(error), requestID: vector.decoded.requestID)) == vector.hex, "\(name)")
+        }
+    }
+
+    @Test("a status this version does not know decodes to its code and message, whatever follows the message")
+    func unknownStatuses() throws {
+        #expect(vectors.unknownStatuses.count >= 2)
+        for vector in vectors.unknownStatuses {
+            let frame = try #require(try decodeSingleFrame(buffer(hex: vector.hex)), "\(vector.name)")
+            #expect(!Status.all.contains(Status(rawValue: frame.kind)), "\(vector.name)")
+            guard case .error(let error) = try frame.decodeResponse(to: .validate) else {
+                Issue.record("\(vector.name): expected an error")
+                continue
+            }
+            #expect(frame.requestID == vector.decoded.request_id, "\(vector.name)")
+            #expect(error.status.rawValue == vector.decoded.status_code, "\(vector.name)")
+            #expect(error.message == vector.decoded.message, "\(vector.name)")
+            #expect(!error.isRetryable, "\(vector.name)")
         }
     }
 }

@@ -11,10 +11,11 @@ struct VectorFile: Decodable {
     var responses: [MessageVector]
     var invalid: [InvalidVector]
     var decryptFailureReasons: [String: UInt8]
+    var unknownStatuses: [UnknownStatusVector]
 
     enum CodingKeys: String, CodingKey {
         case protocolVersion = "protocol_version", opcodes, statuses, requests, responses, invalid
-        case decryptFailureReasons = "decrypt_failure_reasons"
+        case decryptFailureReasons = "decrypt_failure_reasons", unknownStatuses = "unknown_statuses"
     }
 
     static var url: URL {
@@ -34,6 +35,19 @@ struct MessageVector: Decodable {
     var name: String
     var hex: String
     var decoded: DecodedMessage
+}
+
+/// A response whose status this version does not know: its message is read, the rest of its body skipped.
+struct UnknownStatusVector: Decodable {
+    struct Decoded: Decodable {
+        var request_id: UInt32
+        var status_code: UInt8
+        var message: String
+    }
+
+    var name: String
+    var hex: String
+    var decoded: Decoded
 }
 
 struct InvalidVector: Decodable {

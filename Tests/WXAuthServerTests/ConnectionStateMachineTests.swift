@@ -53,20 +53,65 @@ struct ConnectionStateMachineTests {
         #expect(state.state == .closed)
     }
 
-    @Test func aRepeatedAuthIsCheckedAgainAndAFailureCloses() {
+    @Test func aSecondAuthIsRefusedAndChangesNothing() {
         var state = Self.machine()
         _ = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
-        _ = state.authenticationChecked(.all)
-        let r6 = state.requestReceived(.success(.auth(.init(callerID: "other", proof: Self.proof))))
-        #expect(r6 == .authenticate(callerID: "other", proof: Self.proof))
-        // A repeated AUTH does not count as a connection that never authenticated.
-        let r7 = state.authenticationDeadlinePassed()
-        #expect(!r7)
-        guard case .respondAndClose = state.authenticationChecked(nil) else {
-            Issue.record("expected respondAndClose")
+        _ = state.authenticationChecked([.validate])
+        // Another caller's AUTH must not switch the connection to that caller's permissions.
+        guard case .respond(.error(let error)) = state.requestReceived(.success(.auth(.init(callerID: "admin", proof: Self.proof)))) else {
+            Issue.record("expected respond")
             return
         }
-        #expect(state.state == .closed)
+        #expect(error.status == .notAuthorized)
+        #expect(state.state == .ready([.validate]))
+        #expect(state.acceptsMoreRequests)
+    }
+
+    @Test func anOpenServerAnswersTheFirstAuthAndRefusesASecond() {
+        var state = Self.machine(authenticationRequired: false)
+        let first = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof))))
+        #expect(first == .authenticate(callerID: "gw", proof: Self.proof))
+        #expect(state.authenticationChecked(.all) == .respond(.authenticated(permissions: .all)))
+        guard case .respond(.error(let error)) = state.requestReceived(.success(.auth(.init(callerID: "gw", proof: Self.proof)))) else {
+            Issue.record("expected respond")
+            return
+        }
+        #expect(error.status == .notAuthorized)
+        #expect(state.state == .ready(.all))
+    }
+
+    @Test func beforeAuthAnUndecodableFrameGetsItsOwnStatusAndCloses() {
+        let failures: [(RequestDecodingError, Status)] = [
+            (.malformed("proof: 31 bytes, not 32"), .malformedRequest),
+            (.unknownOpcode(0x7F), .unknownOpcode),
+            (.unsupportedVersion(9), .unsupportedVersion),
+        ]
+        for (failure, status) in failures {
+            var state = Self.machine()
+            guard case .respondAndClose(.error(let error)) = state.requestReceived(.failure(failure)) else {
+                Issue.record("expected respondAndClose for \(failure)")
+                continue
+            }
+            #expect(error.status == status)
+            #expect(state.state == .closed)
+        }
+    }
+
+    @Test func requestIDZeroIsRefusedAndClosesInEveryLiveState() {
+        let waiting = Self.machine()
+        let ready = Self.machine(authenticationRequired: false)
+        var draining = Self.machine(authenticationRequired: false)
+        _ = draining.requestReceived(.success(.ping))
+        _ = draining.drain()
+        for machine in [waiting, ready, draining] {
+            var machine = machine
+            guard case .respondAndClose(.error(let error)) = machine.requestReceived(.failure(.reservedRequestID)) else {
+                Issue.record("expected respondAndClose")
+                continue
+            }
+            #expect(error.status == .malformedRequest)
+            #expect(machine.state == .closed)
+        }
     }
 
     @Test func theAuthenticationDeadlineClosesOnlyUnauthenticatedConnections() {

@@ -103,4 +103,32 @@ struct DaemonBinaryTests {
         #expect(log.contains("DEVELOPMENT MODE"))
         #expect(log.contains("wxauthd stopped"))
     }
+
+    @Test func devBannerSaysCallersMustAuthWhenTheConfigurationHasCallers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wxauthd-banner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.json")
+        try Data(#"{"callers": [{"id": "gateway", "secret_env": "WXAUTH_TEST_CALLER", "permissions": ["VALIDATE"]}]}"#.utf8)
+            .write(to: config)
+        let daemon = Process()
+        daemon.executableURL = try Self.executable("wxauthd")
+        daemon.arguments = ["--dev", "--config", config.path, "--port", "0", "--sim-port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WXAUTH_TEST_CALLER"] = "gateway-secret-0123456789abcdef"
+        daemon.environment = environment
+        let out = Pipe(), err = Pipe()
+        daemon.standardOutput = out
+        daemon.standardError = err
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        _ = try #require(try DaemonReadyLine.read(from: out)["port"] as? Int)
+        daemon.terminate()
+        daemon.waitUntilExit()
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("DEVELOPMENT MODE"))
+        #expect(log.contains("callers from --config must AUTH"))
+        #expect(!log.contains("no caller authentication (open)"))
+        #expect(!log.contains("gateway-secret"))
+    }
 }

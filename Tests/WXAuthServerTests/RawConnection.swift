@@ -9,10 +9,13 @@ import WXAuthProtocol
 final class RawConnection: Sendable {
     private let channel: any Channel
     private let collector: Collector
+    /// The HELLO the connection started with (nil for `reading: false`).
+    let hello: Hello?
 
-    private init(channel: any Channel, collector: Collector) {
+    private init(channel: any Channel, collector: Collector, hello: Hello? = nil) {
         self.channel = channel
         self.collector = collector
+        self.hello = hello
     }
 
     /// `receiveBuffer` shrinks the socket's receive buffer and `reading: false` starts without reading replies:
@@ -35,9 +38,11 @@ final class RawConnection: Sendable {
             return connection
         }
         // Every connection starts with HELLO.
-        let hello = try await connection.nextFrame()
-        guard hello.requestID == 0, (try? hello.decodeResponse(to: Opcode.hello)) != nil else { throw TestFailure("no HELLO") }
-        return connection
+        let helloFrame = try await connection.nextFrame()
+        guard helloFrame.requestID == 0, case .hello(let hello) = try? helloFrame.decodeResponse(to: Opcode.hello) else {
+            throw TestFailure("no HELLO")
+        }
+        return RawConnection(channel: channel, collector: collector, hello: hello)
     }
 
     func send(_ bytes: [UInt8]) async throws {

@@ -6,6 +6,7 @@ import {
   FrameDecoder, LENGTH_PREFIX_SIZE, MAX_REQUEST_ID, Op, Status, authProof, decodeErrorBody,
   decodeResponse, encodeFrame, encodeRequestBody, opCode, responseError,
 } from './codec.js';
+import { isSafeToRepeat, movesToAnotherNode, parseNodes } from './failover.js';
 import {
   ConnectionLostError, DecodeError, NotAuthorizedError, ProtocolError, RequestTimeoutError, ShuttingDownError,
   errorForStatus,
@@ -239,12 +240,21 @@ export class Connection {
 /**
  * A wxauthd client over one reused connection (reconnects when it was closed or the server is shutting down).
  * Times are milliseconds; `timeout: null` waits forever.
+ *
+ * `nodes` (`['10.0.0.1:7400', { host: '10.0.0.2', port: 7400 }]`, instead of `host`/`port`) names several wxauthd
+ * nodes: the client uses one at a time and moves to the next when it is lost or answers a status about itself
+ * (SHUTTING_DOWN, STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR); the request that met the failure is sent once more
+ * on the next node only when it is safe to repeat (PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY,
+ * LOGIN), never REFRESH, REVOKE, REVOKE_USER, RESET_SESSION_KEY or PHONE_NUMBER. `batch` goes to the current node
+ * without fail-over.
  */
 export class WxAuthClient {
-  constructor({ host = '127.0.0.1', port = 7400, timeout = 5000, connectTimeout = 5000, callerId, callerSecret } = {}) {
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new TypeError(`invalid port ${port}`);
-    this.host = host;
-    this.port = port;
+  constructor({ host = '127.0.0.1', port = 7400, nodes, timeout = 5000, connectTimeout = 5000, callerId, callerSecret } = {}) {
+    if (nodes === undefined && (!Number.isInteger(port) || port <= 0 || port > 65535)) throw new TypeError(`invalid port ${port}`);
+    this.nodes = parseNodes(nodes ?? [{ host, port }]);
+    this.nodeIndex = 0;
+    this.host = this.nodes[0].host;
+    this.port = this.nodes[0].port;
     this.timeout = timeout;
     this.connectTimeout = connectTimeout;
     this.callerId = callerId;
@@ -254,6 +264,11 @@ export class WxAuthClient {
     this.closed = false;
   }
 
+  /** The node the client uses now (or connects to next): `{ host, port }`. */
+  get currentNode() {
+    return this.nodes[this.nodeIndex];
+  }
+
   /** The current connection, opened (or replaced) as needed; concurrent callers share one attempt. */
   async connect() {
     if (this.closed) throw new ConnectionLostError('client is closed');
@@ -261,10 +276,10 @@ export class WxAuthClient {
     if (!this.connecting) {
       const old = this.conn;
       if (old && old.pendingCount === 0) old.close();
-      this.connecting = Connection.open({
-        host: this.host, port: this.port, connectTimeout: this.connectTimeout, callerId: this.callerId,
-        callerSecret: this.callerSecret,
-      }).then((conn) => {
+      // Closed by its node (graceful shutdown, idle timeout): that node is going away.
+      if (old && this.nodes.length > 1) this.nodeIndex = (this.nodeIndex + 1) % this.nodes.length;
+      this.conn = null;
+      this.connecting = this.#connectFirstReachable().then((conn) => {
         this.conn = conn;
         if (this.closed) conn.close();
         return conn;
@@ -275,6 +290,36 @@ export class WxAuthClient {
     return this.connecting;
   }
 
+  /** Tries every node once, from the current one; rejects with the last error when none answers. */
+  async #connectFirstReachable() {
+    let last;
+    for (let offset = 0; offset < this.nodes.length; offset++) {
+      const index = (this.nodeIndex + offset) % this.nodes.length;
+      const { host, port } = this.nodes[index];
+      try {
+        const conn = await Connection.open({
+          host, port, connectTimeout: this.connectTimeout, callerId: this.callerId, callerSecret: this.callerSecret,
+        });
+        this.nodeIndex = index;
+        this.host = host;
+        this.port = port;
+        return conn;
+      } catch (err) {
+        if (!movesToAnotherNode(err)) throw err; // NOT_AUTHORIZED and the like: the same on every node
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  /** `conn`'s node failed: leave it; the next connect starts with the next node. */
+  #nodeFailed(conn) {
+    if (this.conn !== conn) return; // another request already moved on
+    this.conn = null;
+    this.nodeIndex = (this.nodeIndex + 1) % this.nodes.length;
+    if (conn.pendingCount === 0) conn.close();
+  }
+
   get hello() {
     return this.conn?.hello ?? null;
   }
@@ -283,9 +328,20 @@ export class WxAuthClient {
     return this.conn?.permissions ?? null;
   }
 
+  /** Sends one request and resolves to its result; with several nodes, fails over as the class says. */
   async request(request, { timeout = this.timeout } = {}) {
-    const conn = await this.connect();
-    return conn.send([request], timeout)[0];
+    let repeated = false;
+    for (;;) {
+      const conn = await this.connect();
+      try {
+        return await conn.send([request], timeout)[0];
+      } catch (err) {
+        if (this.nodes.length === 1 || !movesToAnotherNode(err)) throw err;
+        this.#nodeFailed(conn);
+        if (repeated || !isSafeToRepeat(request.op)) throw err;
+        repeated = true;
+      }
+    }
   }
 
   /**

@@ -216,18 +216,21 @@ export function encodeOkBody(op, result) {
   }
 }
 
-/** The body of an error response: { message, errcode?, retryAfterMs?, supported?, maxFrame? }. */
+/**
+ * The body of an error response: { message, errcode?, retryAfterMs?, supported?, maxFrame? }. Every error body is
+ * `message str` first, then the status's own fields (PROTOCOL.md).
+ */
 export function encodeErrorBody(status, e) {
   const message = str(e.message ?? '');
   switch (status) {
-    case Status.UNSUPPORTED_VERSION: return Buffer.concat([u8(e.supported ?? VERSION), message]);
-    case Status.FRAME_TOO_LARGE: return Buffer.concat([u32(e.maxFrame ?? 0), message]);
+    case Status.UNSUPPORTED_VERSION: return Buffer.concat([message, u8(e.supported ?? VERSION)]);
+    case Status.FRAME_TOO_LARGE: return Buffer.concat([message, u32(e.maxFrame ?? 0)]);
     case Status.WECHAT_REJECTED:
-    case Status.WECHAT_UNAVAILABLE: return Buffer.concat([i32(e.errcode ?? 0), message]);
-    case Status.RATE_LIMITED: return Buffer.concat([u32(e.retryAfterMs ?? 0), i32(e.errcode ?? 0), message]);
+    case Status.WECHAT_UNAVAILABLE: return Buffer.concat([message, i32(e.errcode ?? 0)]);
+    case Status.RATE_LIMITED: return Buffer.concat([message, u32(e.retryAfterMs ?? 0), i32(e.errcode ?? 0)]);
     case Status.DECRYPT_FAILED: {
       const reason = typeof e.reason === 'string' ? DecryptReason[e.reason] ?? Number(e.reason.replace('reason_', '')) : e.reason ?? 0;
-      return Buffer.concat([u8(reason), message]);
+      return Buffer.concat([message, u8(reason)]);
     }
     default:
       if (STATUS_NAMES.has(status)) return message;
@@ -430,24 +433,15 @@ function readOkBody(op, r) {
   }
 }
 
-/** Best effort for an unknown status: every error body ends with `message str`. */
-function guessTrailingMessage(body) {
-  for (let i = 0; i + 2 <= body.length; i++) {
-    if (i + 2 + body.readUInt16BE(i) === body.length) {
-      try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(i + 2));
-      } catch {
-        // keep looking
-      }
-    }
-  }
-  return '';
-}
-
-/** Decodes an error body: { status, message, errcode?, retryAfterMs?, supported?, maxFrame?, body? }. */
+/**
+ * Decodes an error body: { status, message, errcode?, retryAfterMs?, supported?, maxFrame?, body? }. A known
+ * status's body is consumed exactly; for a status this client does not know, the message is read and the rest of
+ * the body (fields of a later version) is skipped.
+ */
 export function decodeErrorBody(status, body) {
-  if (!STATUS_NAMES.has(status)) return { status, message: guessTrailingMessage(body), body: Buffer.from(body) };
   const r = new BodyReader(body);
+  const message = r.string('message');
+  if (!STATUS_NAMES.has(status)) return { status, message, body: Buffer.from(body) };
   const out = { status };
   if (status === Status.UNSUPPORTED_VERSION) out.supported = r.u8('supported');
   else if (status === Status.FRAME_TOO_LARGE) out.maxFrame = r.u32('maxFrame');
@@ -456,7 +450,7 @@ export function decodeErrorBody(status, body) {
     out.retryAfterMs = r.u32('retryAfterMs');
     out.errcode = r.i32('errcode');
   } else if (status === Status.DECRYPT_FAILED) out.reason = reasonName(r.u8('reason'));
-  out.message = r.string('message');
+  out.message = message;
   r.end();
   return out;
 }

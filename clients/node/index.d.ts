@@ -260,6 +260,11 @@ export interface ClientOptions {
   host?: string;
   /** Default 7400 (wxauthd's default port). */
   port?: number;
+  /**
+   * Several wxauthd nodes instead of host/port: one is used at a time, and the client fails over between them
+   * (PROTOCOL.md "Clients and several nodes").
+   */
+  nodes?: Array<string | NodeAddress>;
   /** Per-request timeout in ms (default 5000); null waits forever. */
   timeout?: number | null;
   /** Connect + HELLO + AUTH timeout in ms (default 5000). */
@@ -267,6 +272,11 @@ export interface ClientOptions {
   /** Sent with AUTH when the server's HELLO requires authentication. */
   callerId?: string;
   callerSecret?: string | Uint8Array;
+}
+
+export interface NodeAddress {
+  host: string;
+  port: number;
 }
 
 export interface RequestOptions {
@@ -291,6 +301,10 @@ export declare class WxAuthClient {
   constructor(options?: ClientOptions);
   readonly host: string;
   readonly port: number;
+  /** Every configured node, in order. */
+  readonly nodes: ReadonlyArray<NodeAddress>;
+  /** The node in use now (or tried first by the next connect). */
+  readonly currentNode: NodeAddress;
   /** The HELLO of the current connection (null before the first request). */
   readonly hello: Hello | null;
   readonly permissions: number | null;
@@ -319,3 +333,15 @@ export declare class WxAuthClient {
   resetSessionKey(token: string, options?: RequestOptions): Promise<void>;
   close(): void;
 }
+
+// --- several nodes (failover.js) ----------------------------------------------------------------------------
+
+/** Opcodes a client sends once more to the next node after leaving a node (PING, VALIDATE, DECRYPT, ...). */
+export declare const SAFE_TO_REPEAT: ReadonlySet<number>;
+/** Retryable statuses about the node itself (SHUTTING_DOWN, STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR). */
+export declare const NODE_STATUSES: ReadonlySet<number>;
+export declare function isSafeToRepeat(op: OpName | number): boolean;
+/** Whether `err` says the node failed: connection lost or timed out, or a status about the node. */
+export declare function movesToAnotherNode(err: unknown): boolean;
+/** `['10.0.0.1:7400', { host, port }, '[::1]:7400']` to `[{ host, port }, ...]`; throws TypeError on bad input. */
+export declare function parseNodes(nodes: Array<string | NodeAddress>): NodeAddress[];

@@ -7,3 +7,4 @@ export {
   decodeRequest, decodeResponse, decodeErrorBody, responseError, FrameDecoder, BodyReader,
 } from './codec.js';
 export { WxAuthClient, Connection, resultValue } from './client.js';
+export { SAFE_TO_REPEAT, NODE_STATUSES, isSafeToRepeat, movesToAnotherNode, parseNodes } from './failover.js';

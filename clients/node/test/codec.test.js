@@ -81,7 +81,7 @@ test('truncated, overlong and trailing', () => {
 });
 
 test('unknown status keeps body and message', () => {
-  const body = Buffer.concat([Buffer.from('00000007', 'hex'), Buffer.from('0009', 'hex'), Buffer.from('new error')]);
+  const body = Buffer.concat([Buffer.from('0009', 'hex'), Buffer.from('new error'), Buffer.from('00000007', 'hex')]);
   const res = decodeResponse(encodeFrame(0x7e, 12, body), Op.LOGIN);
   assert.equal(res.ok, false);
   assert.equal(res.error.message, 'new error');

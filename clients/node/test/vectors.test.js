@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   DecryptReason, FrameDecoder, FrameTooLargeError, FrameTooShortError, MalformedError, Op, ServerError, Status,
   UnknownOpcodeError, UnsupportedVersionError, decodeRequest, decodeResponse, encodeRequest, encodeResponse,
-  responseError, statusName,
+  responseError, statusName, authProof,
 } from '../index.js';
 import { loadVectors } from '../testing/servers.js';
 
@@ -122,4 +122,21 @@ for (const v of vectors.invalid) {
       assert.throws(() => dec.push(Buffer.from(v.hex, 'hex').subarray(0, 4)), INVALID[v.expect]);
     });
   }
+}
+
+for (const v of vectors.unknown_statuses) {
+  test(`unknown status ${v.name}: its message is read and the rest skipped`, () => {
+    const res = decodeResponse(Buffer.from(v.hex, 'hex'), 'VALIDATE');
+    assert.equal(res.requestId, v.decoded.request_id);
+    assert.equal(res.status, v.decoded.status_code);
+    assert.equal(res.ok, false);
+    assert.equal(res.error.message, v.decoded.message);
+    assert.equal(responseError(res).retryable, false);
+  });
+}
+
+for (const v of vectors.auth_proofs) {
+  test(`AUTH proof with secret ${v.secret.slice(0, 8)}: the secret's UTF-8 bytes are the key`, () => {
+    assert.equal(authProof(v.secret, Buffer.from(v.nonce_hex, 'hex')).toString('hex'), v.proof_hex);
+  });
 }

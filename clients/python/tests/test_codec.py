@@ -108,7 +108,7 @@ def test_response_with_other_version_is_rejected():
 
 
 def test_unknown_status_decodes_and_keeps_message():
-    body = struct.pack(">I", 7) + struct.pack(">H", 9) + "new error".encode()
+    body = struct.pack(">H", 9) + "new error".encode() + struct.pack(">I", 7)
     response = codec.decode_response(codec.encode_frame(0x7E, 12, body), codec.Op.LOGIN)
     assert not response.ok and response.error.raw == body
     assert response.as_dict() == {"request_id": 12, "op": "LOGIN", "status": "STATUS_0x7E",
@@ -116,6 +116,12 @@ def test_unknown_status_decodes_and_keeps_message():
     with pytest.raises(errors.UnknownStatus) as info:
         response.unwrap()
     assert info.value.status == 0x7E and info.value.message == "new error" and not info.value.retryable
+
+
+def test_known_status_with_trailing_bytes_is_malformed():
+    body = struct.pack(">H", 1) + b"x" + b"\x00"
+    with pytest.raises(errors.MalformedError):
+        codec.decode_response(codec.encode_frame(codec.Status.INVALID_TOKEN, 3, body), codec.Op.VALIDATE)
 
 
 def test_unicode_session_roundtrip_and_negative_times():

@@ -146,3 +146,19 @@ def test_invalid_length_detected_from_prefix_alone(vector):
     dec.feed(bytes.fromhex(vector["hex"])[:4])
     with pytest.raises(INVALID_ERRORS[vector["expect"]]):
         dec.next_frame()
+
+
+@pytest.mark.parametrize("vector", VECTORS["unknown_statuses"], ids=_ids(VECTORS["unknown_statuses"]))
+def test_unknown_status_reads_its_message_and_skips_the_rest(vector):
+    expected = vector["decoded"]
+    response = codec.decode_response(bytes.fromhex(vector["hex"]), codec.Op.VALIDATE)
+    assert response.request_id == expected["request_id"] and response.status == expected["status_code"]
+    assert response.error.message == expected["message"]
+    with pytest.raises(errors.UnknownStatus) as info:
+        response.unwrap()
+    assert not info.value.retryable
+
+
+@pytest.mark.parametrize("vector", VECTORS["auth_proofs"], ids=[v["secret"][:8] for v in VECTORS["auth_proofs"]])
+def test_auth_proof_uses_the_secret_as_utf8(vector):
+    assert codec.auth_proof(vector["secret"], bytes.fromhex(vector["nonce_hex"])).hex() == vector["proof_hex"]

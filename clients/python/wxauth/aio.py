@@ -6,15 +6,15 @@
 """
 import asyncio
 import socket
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
-from . import codec
+from . import codec, failover
 from .client import DEFAULT, result_value
 from .codec import (
     CheckSessionKey, Decrypt, Login, PhoneNumber, PhoneNumberResult, Ping, Refresh, Request, ResetSessionKey, Revoke,
     RevokeUser, Session, TokenResult, Validate, VerifySignature,
 )
-from .errors import ConnectionLost, RequestTimeout
+from .errors import ConnectionLost, RequestTimeout, WxAuthError
 from .protocol import ClientProtocol, Completion, auth_request
 
 __all__ = ["AsyncClient", "AsyncConnection"]
@@ -170,12 +170,15 @@ class AsyncConnection:
 
 
 class AsyncClient:
-    """asyncio counterpart of ``wxauth.Client`` (same methods, awaited); reconnects when needed."""
+    """asyncio counterpart of ``wxauth.Client`` (same methods, awaited); reconnects when needed, and with
+    ``nodes`` fails over between several wxauthd nodes exactly as ``wxauth.Client`` does."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 7400, *, timeout: Optional[float] = 5.0,
                  connect_timeout: Optional[float] = 5.0, caller_id: Optional[str] = None,
-                 caller_secret: Union[bytes, str, None] = None):
-        self.host, self.port = host, port
+                 caller_secret: Union[bytes, str, None] = None, nodes: Optional[Sequence[Any]] = None):
+        self.nodes = failover.parse_nodes(nodes if nodes is not None else [(host, port)])
+        self._node_index = 0
+        self.host, self.port = self.nodes[0]
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._caller_id = caller_id
@@ -205,13 +208,49 @@ class AsyncClient:
                         await conn.close()
                     else:
                         self._retired.add(conn)
-                self._conn = conn = await AsyncConnection.open(
-                    self.host, self.port, connect_timeout=self.connect_timeout, caller_id=self._caller_id,
-                    caller_secret=self._caller_secret)
+                    if len(self.nodes) > 1:
+                        # Closed by its node (graceful shutdown, idle timeout): that node is going away.
+                        self._node_index = (self._node_index + 1) % len(self.nodes)
+                self._conn = None
+                self._conn = conn = await self._connect_first_reachable()
             for old in [c for c in self._retired if c.pending_count == 0]:
                 self._retired.discard(old)
                 await old.close()
             return conn
+
+    @property
+    def current_node(self) -> "failover.Node":
+        """The node the client uses now (or will connect to next)."""
+        return self.nodes[self._node_index]
+
+    async def _connect_first_reachable(self) -> AsyncConnection:
+        last: Optional[WxAuthError] = None
+        for offset in range(len(self.nodes)):
+            index = (self._node_index + offset) % len(self.nodes)
+            host, port = self.nodes[index]
+            try:
+                conn = await AsyncConnection.open(host, port, connect_timeout=self.connect_timeout,
+                                                  caller_id=self._caller_id, caller_secret=self._caller_secret)
+            except WxAuthError as exc:
+                if not failover.moves_to_another_node(exc):
+                    raise
+                last = exc
+                continue
+            self._node_index = index
+            self.host, self.port = host, port
+            return conn
+        assert last is not None
+        raise last
+
+    async def _node_failed(self, conn: AsyncConnection) -> None:
+        if self._conn is not conn:
+            return  # another request already moved on
+        self._conn = None
+        self._node_index = (self._node_index + 1) % len(self.nodes)
+        if conn.pending_count == 0:
+            await conn.close()
+        else:
+            self._retired.add(conn)
 
     @property
     def hello(self) -> codec.Hello:
@@ -229,8 +268,18 @@ class AsyncClient:
 
     async def request(self, request: Request, *, timeout: Any = DEFAULT) -> Any:
         timeout = self.timeout if timeout is DEFAULT else timeout
-        conn = await self.connect()
-        return result_value(request.op, await conn.request(request, timeout))
+        repeated = False
+        while True:
+            conn = await self.connect()
+            try:
+                return result_value(request.op, await conn.request(request, timeout))
+            except WxAuthError as exc:
+                if len(self.nodes) == 1 or not failover.moves_to_another_node(exc):
+                    raise
+                await self._node_failed(conn)
+                if repeated or not failover.is_safe_to_repeat(request.op):
+                    raise
+                repeated = True
 
     async def ping(self, *, timeout: Any = DEFAULT) -> int:
         return await self.request(Ping(), timeout=timeout)

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from . import codec
+from . import codec, failover
 from .codec import (
     CheckSessionKey, Decrypt, Login, Op, PhoneNumber, PhoneNumberResult, Ping, Refresh, Request, ResetSessionKey, Revoke,
     RevokeUser, Session, TokenResult, Validate, VerifySignature,
@@ -302,12 +302,21 @@ class Client:
     ``timeout`` bounds each request (seconds, ``None`` = wait forever); ``connect_timeout`` bounds connecting and
     the HELLO/AUTH handshake. With ``caller_id`` and ``caller_secret`` the client answers a HELLO that requires
     authentication with AUTH; without them such a server is refused with ``NotAuthorized``.
+
+    ``nodes`` (``["10.0.0.1:7400", ("10.0.0.2", 7400)]``, instead of ``host``/``port``) names several wxauthd
+    nodes: the client uses one at a time and moves to the next when it is lost or answers a status about itself
+    (SHUTTING_DOWN, STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR); the request that met the failure is sent once
+    more on the next node only when it is safe to repeat (``failover.SAFE_TO_REPEAT``: PING, VALIDATE, DECRYPT,
+    VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN), never REFRESH, REVOKE, REVOKE_USER, RESET_SESSION_KEY or
+    PHONE_NUMBER. Pipelines and ``submit`` go to the current node without fail-over.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 7400, *, timeout: Optional[float] = 5.0,
                  connect_timeout: Optional[float] = 5.0, caller_id: Optional[str] = None,
-                 caller_secret: Union[bytes, str, None] = None):
-        self.host, self.port = host, port
+                 caller_secret: Union[bytes, str, None] = None, nodes: Optional[Sequence[Any]] = None):
+        self.nodes = failover.parse_nodes(nodes if nodes is not None else [(host, port)])
+        self._node_index = 0
+        self.host, self.port = self.nodes[0]
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._caller_id = caller_id
@@ -318,6 +327,11 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client({self.host!r}, {self.port})"
+
+    @property
+    def current_node(self) -> "failover.Node":
+        """The node the client uses now (or will connect to next)."""
+        return self.nodes[self._node_index]
 
     def __enter__(self) -> "Client":
         return self
@@ -338,10 +352,41 @@ class Client:
             if conn is None or not conn.usable:
                 if conn is not None and conn.pending_count == 0:
                     conn.close()
-                conn = self._conn = Connection(
-                    self.host, self.port, connect_timeout=self.connect_timeout, send_timeout=self.timeout,
-                    caller_id=self._caller_id, caller_secret=self._caller_secret)
+                if conn is not None and len(self.nodes) > 1:
+                    # Closed by its node (graceful shutdown, idle timeout): that node is going away.
+                    self._node_index = (self._node_index + 1) % len(self.nodes)
+                self._conn = None
+                conn = self._conn = self._connect_first_reachable()
             return conn
+
+    def _connect_first_reachable(self) -> Connection:
+        """Tries every node once, from the current one; the last error when none answers (under the lock)."""
+        last: Optional[WxAuthError] = None
+        for offset in range(len(self.nodes)):
+            index = (self._node_index + offset) % len(self.nodes)
+            host, port = self.nodes[index]
+            try:
+                conn = Connection(host, port, connect_timeout=self.connect_timeout, send_timeout=self.timeout,
+                                  caller_id=self._caller_id, caller_secret=self._caller_secret)
+            except WxAuthError as exc:
+                if not failover.moves_to_another_node(exc):
+                    raise  # NOT_AUTHORIZED and the like: the same on every node
+                last = exc
+                continue
+            self._node_index = index
+            self.host, self.port = host, port
+            return conn
+        assert last is not None
+        raise last
+
+    def _node_failed(self, conn: Connection) -> None:
+        """``conn``'s node failed: leave it; the next connect starts with the next node."""
+        with self._conn_lock:
+            if self._conn is not conn:
+                return  # another caller already moved on
+            self._conn = None
+            self._node_index = (self._node_index + 1) % len(self.nodes)
+        conn.close()
 
     @property
     def hello(self) -> codec.Hello:
@@ -361,14 +406,30 @@ class Client:
         return self._submit_many([request], timeout)[0]
 
     def _submit_many(self, requests: Sequence[Request], timeout: Any) -> List[Reply]:
+        return self._submit_on(self.connect(), requests, timeout)
+
+    def _submit_on(self, conn: Connection, requests: Sequence[Request], timeout: Any) -> List[Reply]:
         timeout = self.timeout if timeout is DEFAULT else timeout
-        conn = self.connect()
         deadline = _deadline(timeout)
         ids = conn.send(requests)
         return [Reply(conn, rid, req.op, deadline) for rid, req in zip(ids, requests)]
 
     def request(self, request: Request, *, timeout: Any = DEFAULT) -> Any:
-        return self.submit(request, timeout=timeout).result()
+        """Sends one request and returns its result; with several nodes, fails over as the class says."""
+        if len(self.nodes) == 1:
+            return self.submit(request, timeout=timeout).result()
+        repeated = False
+        while True:
+            conn = self.connect()
+            try:
+                return self._submit_on(conn, [request], timeout)[0].result()
+            except WxAuthError as exc:
+                if not failover.moves_to_another_node(exc):
+                    raise
+                self._node_failed(conn)
+                if repeated or not failover.is_safe_to_repeat(request.op):
+                    raise
+                repeated = True
 
     def ping(self, *, timeout: Any = DEFAULT) -> int:
         """The server's clock, in Unix milliseconds."""

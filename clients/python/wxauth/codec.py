@@ -748,28 +748,32 @@ class ErrorBody:
         return DECRYPT_REASON_CODES[self.reason] if isinstance(self.reason, str) else self.reason
 
     def encode(self) -> bytes:
+        """Every error body: ``message str`` first, then the status's own fields (PROTOCOL.md)."""
         s = self.status
         if s == Status.UNSUPPORTED_VERSION:
-            prefix = struct.pack(">B", self.supported)
+            fields = struct.pack(">B", self.supported)
         elif s == Status.FRAME_TOO_LARGE:
-            prefix = struct.pack(">I", self.max_frame)
+            fields = struct.pack(">I", self.max_frame)
         elif s in (Status.WECHAT_REJECTED, Status.WECHAT_UNAVAILABLE):
-            prefix = struct.pack(">i", self.errcode)
+            fields = struct.pack(">i", self.errcode)
         elif s == Status.RATE_LIMITED:
-            prefix = struct.pack(">Ii", self.retry_after_ms, self.errcode)
+            fields = struct.pack(">Ii", self.retry_after_ms, self.errcode)
         elif s == Status.DECRYPT_FAILED:
-            prefix = struct.pack(">B", self.reason_code)
+            fields = struct.pack(">B", self.reason_code)
         elif s in ERROR_STATUSES:
-            prefix = b""
+            fields = b""
         else:
             return self.raw
-        return prefix + _str(self.message)
+        return _str(self.message) + fields
 
     @classmethod
     def decode(cls, status: int, body: bytes) -> "ErrorBody":
-        if status not in ERROR_STATUSES:
-            return cls(status, _guess_trailing_message(body), raw=body)
+        """A known status's body is consumed exactly; a status this client does not know is read up to its
+        message and the rest of its body is skipped (later versions may add fields after the message)."""
         r = BodyReader(body)
+        message = r.string("message")
+        if status not in ERROR_STATUSES:
+            return cls(status, message, raw=body)
         extra: Dict[str, Any] = {}
         if status == Status.UNSUPPORTED_VERSION:
             extra["supported"] = r.u8("supported")
@@ -782,7 +786,6 @@ class ErrorBody:
             extra["errcode"] = r.i32("errcode")
         elif status == Status.DECRYPT_FAILED:
             extra["reason"] = reason_name(r.u8("reason"))
-        message = r.string("message")
         r.end()
         return cls(status, message, raw=body, **extra)
 
@@ -812,19 +815,6 @@ class ErrorBody:
 
 
 ERROR_STATUSES = frozenset(s for s in Status if s != Status.OK)
-
-
-def _guess_trailing_message(body: bytes) -> str:
-    """Best effort for a status this client does not know: PROTOCOL.md says every error body ends with
-    ``message str``, so take the first offset whose u16 length exactly covers the rest of the body."""
-    for i in range(0, len(body) - 1):
-        (n,) = struct.unpack_from(">H", body, i)
-        if i + 2 + n == len(body):
-            try:
-                return body[i + 2:].decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-    return ""
 
 
 @dataclass(frozen=True)
