@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
             Targets: wxauth://HOST:PORT, redis://HOST:PORT, echo:// (an in-process loopback echo server: the floor). \
             Loopback only. See BENCHMARKS.md; benchmarks/compare.sh runs the whole comparison.
             """,
-        subcommands: [RunCommand.self, PreloadCommand.self, ReportCommand.self],
+        subcommands: [RunCommand.self, PreloadCommand.self, ReportCommand.self, RevocationCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

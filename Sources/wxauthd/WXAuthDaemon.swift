@@ -92,6 +92,9 @@ struct WXAuthDaemon: AsyncParsableCommand {
         discussion: "The ACL user and password come from WXAUTH_REDIS_USERNAME and WXAUTH_REDIS_PASSWORD. Nodes that share a store need the same server keys (--config)."))
     var store: String?
 
+    @Option(help: "With --store: sessions each node keeps in its near cache (default 1000000; 0 sends every VALIDATE to Redis).")
+    var nearCacheCapacity: Int?
+
     @Option(help: "Keep sessions across restarts in this directory (snapshot + journal, see docs/PERSISTENCE.md). Default: memory only.")
     var dataDir: String?
 
@@ -207,11 +210,16 @@ struct WXAuthDaemon: AsyncParsableCommand {
         let ownGroup = configuration.threads == System.coreCount
             ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         var sharedStore: SharedSessionStore?
+        if let nearCacheCapacity, !(0...100_000_000).contains(nearCacheCapacity) {
+            throw ConfigurationError("--near-cache-capacity must be 0 to 100000000, not \(nearCacheCapacity)")
+        }
         if let url = store ?? environment["WXAUTH_STORE"], !url.isEmpty {
             let client = try await StoreOptions.client(url: url, environment: environment, logger: Logger(label: "wxauthd.redis"))
             sharedStore = SharedSessionStore(
                 client: client, keyring: keyring!, apps: AppRegistry(configuration.apps),
-                configuration: SharedStoreConfiguration(refreshGraceMilliseconds: configuration.sessions.refreshGraceMilliseconds),
+                configuration: SharedStoreConfiguration(
+                    refreshGraceMilliseconds: configuration.sessions.refreshGraceMilliseconds,
+                    nearCacheCapacity: nearCacheCapacity ?? 1_000_000),
                 logger: Logger(label: "wxauthd.store"))
         }
         let server = try WXAuthServer(
