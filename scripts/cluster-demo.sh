@@ -24,41 +24,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Ten free loopback ports (each Redis port's +10000 cluster-bus port free too).
-read -r -a PORTS <<<"$(python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port)); return True
-        except OSError:
-            return False
-ports = []
-while len(ports) < 10:
-    p = random.randint(20000, 29999)
-    if p not in ports and free(p) and free(p + 10000):
-        ports.append(p)
-print(" ".join(map(str, ports)))
-PY
-)"
+source scripts/lib/redis-cluster.sh
+read -r -a PORTS <<<"$(free_ports 10)"
 REDIS_PORTS=("${PORTS[@]:0:6}")
 SIM_PORT=${PORTS[6]}; NODE1=${PORTS[7]}; NODE2=${PORTS[8]}
 
 echo "== Redis Cluster: 3 primaries + 3 replicas on ${REDIS_PORTS[*]}"
-for port in "${REDIS_PORTS[@]}"; do
-    mkdir -p "$WORK/redis-$port"
-    (cd "$WORK/redis-$port" && exec redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
-        --cluster-config-file nodes.conf --cluster-node-timeout 1000 --appendonly yes --save '' \
-        --logfile "$WORK/redis-$port/redis.log") &
-    PIDS+=($!)
-done
-for port in "${REDIS_PORTS[@]}"; do
-    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-done
-redis-cli --cluster create $(printf '127.0.0.1:%s ' "${REDIS_PORTS[@]}") --cluster-replicas 1 --cluster-yes >"$WORK/create.log"
-for _ in $(seq 200); do
-    redis-cli -p "${REDIS_PORTS[0]}" cluster info | grep -q cluster_state:ok && break; sleep 0.05
-done
+REDIS_FLAGS=(--appendonly yes)
+start_redis_cluster "${REDIS_PORTS[@]}"
 
 echo "== WeChat simulator on $SIM_PORT"
 APP=wxclusterdemo0001
@@ -73,7 +46,7 @@ cat >"$WORK/wxauthd.json" <<JSON
  "keys": [{"id": 1, "secret_hex_env": "WXAUTH_KEY_1"}],
  "wechat": {"base_url": "http://127.0.0.1:$SIM_PORT"}}
 JSON
-SEEDS="redis://$(IFS=,; echo "${REDIS_PORTS[*]/#/127.0.0.1:}")"
+SEEDS=$(redis_seeds "${REDIS_PORTS[@]}")
 for node in "$NODE1" "$NODE2"; do
     echo "== wxauthd on $node, store $SEEDS"
     "$BIN/wxauthd" --config "$WORK/wxauthd.json" --host 127.0.0.1 --port "$node" --store "$SEEDS" \

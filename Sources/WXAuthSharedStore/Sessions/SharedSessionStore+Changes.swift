@@ -79,9 +79,7 @@ extension SharedSessionStore {
             case .refused(let error):
                 throw error
             case .reuse:
-                statistics.recordReuse()
-                _ = try await revokeSession(token.session, now: now)
-                throw .revoked
+                throw try await revokeForReuse(token.session, now: now)
             case .live:
                 var next = record
                 next.generation = record.generation &+ 1

@@ -108,9 +108,7 @@ public final class SharedSessionStore: Sendable {
         case .refused(let error):
             throw error
         case .reuse:
-            statistics.recordReuse()
-            _ = try await revokeSession(token.session, now: now)
-            throw .revoked
+            throw try await revokeForReuse(token.session, now: now)
         }
     }
 
@@ -239,6 +237,14 @@ public final class SharedSessionStore: Sendable {
         case 2: return false
         default: throw .invalidToken
         }
+    }
+
+    /// A rotated token used after its grace window (RFC 9700 4.14.2): the whole session is revoked. Returns the
+    /// refusal to throw.
+    func revokeForReuse(_ id: SharedSessionID, now: Int64) async throws(SessionError) -> SessionError {
+        statistics.recordReuse()
+        _ = try await revokeSession(id, now: now)
+        return .revoked
     }
 
     /// Starts one background write of the slid idle deadline when it has fallen far enough behind.
