@@ -48,7 +48,7 @@ redis-server --port "$PLAIN_REDIS" --bind 127.0.0.1 --save '' --appendonly no --
 PLAIN_PID=$!
 PIDS+=($PLAIN_PID)
 for _ in $(seq 100); do redis-cli -p "$PLAIN_REDIS" ping >/dev/null 2>&1 && break; sleep 0.05; done
-PRIMARIES=$(for port in "${REDIS_PORTS[@]}"; do redis-cli -p "$port" role | head -1 | grep -q master && echo "$port"; done)
+PRIMARIES=$(for port in "${REDIS_PORTS[@]}"; do if redis-cli -p "$port" role | head -1 | grep -q master; then echo "$port"; fi; done)
 used_memory() { for port in $PRIMARIES; do redis-cli -p "$port" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; done | awk '{s+=$1} END {print s}'; }
 
 APP=wxbenchapp000001
@@ -89,9 +89,12 @@ echo "== logging in $SESSIONS sessions through node 1 (tokens kept for the runs)
 "$BENCH" run "wxauth://127.0.0.1:$NODE1" --sessions "$SESSIONS" --simulator "http://127.0.0.1:$SIM_PORT" --app "$APP" \
     --requests 1 --warmup 0 --json --quiet >/dev/null
 MEMORY_AFTER=$(used_memory)
+INDEX_USAGE=$(set +o pipefail; for port in $PRIMARIES; do
+    redis-cli -p "$port" --scan --pattern 'wxu:*' | head -300 | while read -r key; do redis-cli -p "$port" memory usage "$key"; done
+done | awk '{s+=$1; n+=1} END {printf "%.1f", s/n}')
 SESSION_KEYS=$(for port in $PRIMARIES; do redis-cli -p "$port" dbsize; done | awk '{s+=$1} END {print s}')
-MEMORY_USAGE=$(for port in $PRIMARIES; do
-    redis-cli -p "$port" --scan --pattern 'wxs:*' --count 1000 | head -300 | while read -r key; do redis-cli -p "$port" memory usage "$key"; done
+MEMORY_USAGE=$(set +o pipefail; for port in $PRIMARIES; do
+    redis-cli -p "$port" --scan --pattern 'wxs:*' | head -300 | while read -r key; do redis-cli -p "$port" memory usage "$key"; done
 done | awk '{s+=$1; n+=1} END {printf "%.1f", s/n}')
 
 # The tokens for the cells: node 1's bench logs in its own sessions (same store, so every node can validate them).
@@ -106,7 +109,8 @@ cell "Redis GET through WXAuthRedis's RedisConnection, C=$CONNECTIONS" "redis://
 
 echo "== two nodes vs one (C=$CONNECTIONS in total)" >&2
 HALF=$((CONNECTIONS / 2))
-cell "one node, C=$CONNECTIONS P=16" "wxauth://127.0.0.1:$NODE1" "${COMMON[@]}" -c "$CONNECTIONS" -p 16 --server-pid "$NODE1_PID"
+# The same load-generator capacity both ways: one process with two threads, or two processes with one each.
+cell "one node, C=$CONNECTIONS P=16" "wxauth://127.0.0.1:$NODE1" "${COMMON[@]}" -c "$CONNECTIONS" -p 16 --threads 2 --server-pid "$NODE1_PID"
 "$BENCH" run "wxauth://127.0.0.1:$NODE1" "${COMMON[@]}" -c "$HALF" -p 16 --duration "$DURATION" --warmup "$WARMUP" --json --quiet >"$WORK/two-a.json" &
 A=$!
 "$BENCH" run "wxauth://127.0.0.1:$NODE2" "${COMMON[@]}" -c "$HALF" -p 16 --duration "$DURATION" --warmup "$WARMUP" --json --quiet >"$WORK/two-b.json"
@@ -120,9 +124,9 @@ echo "== revocation visibility, $TRIALS trials" >&2
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=benchmarks/results
 mkdir -p "$OUT"
-python3 - "$RUNS" "$WORK/revocation.json" "$SESSIONS" "$MEMORY_BEFORE" "$MEMORY_AFTER" "$SESSION_KEYS" "$MEMORY_USAGE" "$TWO_NODES" "$DURATION" "$TRIALS" >"$OUT/shared-store-$STAMP.md" <<'PY'
+python3 - "$RUNS" "$WORK/revocation.json" "$SESSIONS" "$MEMORY_BEFORE" "$MEMORY_AFTER" "$SESSION_KEYS" "$MEMORY_USAGE" "$INDEX_USAGE" "$TWO_NODES" "$DURATION" "$TRIALS" >"$OUT/shared-store-$STAMP.md" <<'PY'
 import json, os, subprocess, sys
-runs, revocation, sessions, before, after, keys, usage, two, duration, trials = sys.argv[1:]
+runs, revocation, sessions, before, after, keys, usage, index_usage, two, duration, trials = sys.argv[1:]
 cpu = subprocess.run(["sh", "-c", "sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1"], capture_output=True, text=True).stdout.strip()
 print("# The shared store (wxauthd over Redis Cluster)\n")
 print(f"Machine: {os.cpu_count()} cores, {cpu}; release build; everything on loopback, the load generator included.")
@@ -147,8 +151,9 @@ print(f"| REVOKE acknowledged by A | {r['since_ack_p50_us']:.0f} | {r['since_ack
 print(f"| REVOKE sent to A | {r['since_send_p50_us']:.0f} | {r['since_send_p99_us']:.0f} | {r['since_send_max_us']:.0f} |")
 print(f"\nVALIDATEs B still accepted after A acknowledged the REVOKE: {r['validations_accepted_after_revoke_ack']} in {r['trials']:,} trials.\n")
 growth = (int(after) - int(before)) / int(sessions)
-print(f"Memory in Redis: MEMORY USAGE of a session key {float(usage):.0f} B (sampled); used_memory growth over the primaries "
-      f"{growth:.0f} B per session (session key + the user's index entry; {keys} keys in all after the runs). In-memory store: 155 B per session (BENCHMARKS.md).")
+print(f"Memory in Redis: MEMORY USAGE of a session key {float(usage):.0f} B and of a user's index {float(index_usage):.0f} B (sampled; every "
+      f"benchmark user has one session, so one index each); used_memory growth over the primaries {growth:.0f} B per session "
+      f"(key, value, expiry entry and the index; {keys} keys in all after the runs). In-memory store: 155 B per session (BENCHMARKS.md).")
 PY
 cp "$OUT/shared-store-$STAMP.md" "$OUT/shared-store-latest.md"
 cat "$OUT/shared-store-latest.md"
