@@ -95,6 +95,11 @@ struct WXAuthDaemon: AsyncParsableCommand {
     @Option(help: "With --store: sessions each node keeps in its near cache (default 1000000; 0 sends every VALIDATE to Redis).")
     var nearCacheCapacity: Int?
 
+    @Option(help: ArgumentHelp(
+        "With --store: let VALIDATE answer from the near cache for this many seconds after the Redis invalidation feed is lost (default 0: never; 0 to 300).",
+        discussion: "A revocation made meanwhile may be missed for that long. Off by default: revocation wins over availability."))
+    var nearCacheStaleReads: Double?
+
     @Option(help: "Keep sessions across restarts in this directory (snapshot + journal, see docs/PERSISTENCE.md). Default: memory only.")
     var dataDir: String?
 
@@ -213,13 +218,17 @@ struct WXAuthDaemon: AsyncParsableCommand {
         if let nearCacheCapacity, !(0...100_000_000).contains(nearCacheCapacity) {
             throw ConfigurationError("--near-cache-capacity must be 0 to 100000000, not \(nearCacheCapacity)")
         }
+        if let nearCacheStaleReads, !(0...300).contains(nearCacheStaleReads) {
+            throw ConfigurationError("--near-cache-stale-reads must be 0 to 300 seconds, not \(nearCacheStaleReads)")
+        }
         if let url = store ?? environment["WXAUTH_STORE"], !url.isEmpty {
             let client = try await StoreOptions.client(url: url, environment: environment, logger: Logger(label: "wxauthd.redis"))
             sharedStore = SharedSessionStore(
                 client: client, keyring: keyring!, apps: AppRegistry(configuration.apps),
                 configuration: SharedStoreConfiguration(
                     refreshGraceMilliseconds: configuration.sessions.refreshGraceMilliseconds,
-                    nearCacheCapacity: nearCacheCapacity ?? 1_000_000),
+                    nearCacheCapacity: nearCacheCapacity ?? 1_000_000,
+                    staleReadsWhileFeedDown: (nearCacheStaleReads ?? 0) > 0 ? .milliseconds(Int64((nearCacheStaleReads ?? 0) * 1000)) : nil),
                 logger: Logger(label: "wxauthd.store"))
         }
         let server = try WXAuthServer(
