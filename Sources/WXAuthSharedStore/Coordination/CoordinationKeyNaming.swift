@@ -13,8 +13,10 @@ struct CoordinationKeyNaming: Sendable {
 
     /// `prefix{32 hex digits}`
     func name(prefix: String, namespace: String, item: String = "") -> String {
-        var message = Array(namespace.utf8)
-        message.append(0)
+        // The namespace's length first, so ("ab", "c") and ("a", "bc") never name the same key.
+        let count = UInt32(truncatingIfNeeded: namespace.utf8.count)
+        var message: [UInt8] = [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
+        message.append(contentsOf: namespace.utf8)
         message.append(contentsOf: item.utf8)
         // HMAC over a byte array fails only if OpenSSL itself is broken; then no key name is safe to use.
         guard let code = try? key.authenticationCode(for: message) else {
