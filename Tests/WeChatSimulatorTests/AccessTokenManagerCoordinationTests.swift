@@ -102,7 +102,9 @@ import WXAuthWeChat
         sharing.record.withLock { $0.stored = AccessToken(value: "shared-2", lifetime: .seconds(7200)) }
         clock.offset.store(7200 - 200, ordering: .relaxed)
         #expect(try await manager.token(appID: "a", secret: "s") == "shared-1")  // still valid meanwhile
-        for _ in 0..<100 where try await manager.token(appID: "a", secret: "s") != "shared-2" {
+        var polls = 0
+        while try await manager.token(appID: "a", secret: "s") != "shared-2", polls < 100 {
+            polls += 1
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(try await manager.token(appID: "a", secret: "s") == "shared-2")
