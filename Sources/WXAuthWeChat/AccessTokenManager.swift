@@ -60,7 +60,8 @@ public final class AccessTokenManager: Sendable {
         self.now = now
     }
 
-    /// How many fetches have been started (tests, metrics).
+    /// How many fetches have been started (tests, metrics). With `sharing`, a fetch may end with the shared token
+    /// instead of a call to WeChat: `fetcher` counts those calls.
     public var fetchCount: Int { fetches.load(ordering: .relaxed) }
 
     /// A usable access token for `appID`, fetching one when there is none (or it has expired).

@@ -1,5 +1,7 @@
+import NIOCore
 import Testing
 import WXAuthCrypto
+import WXAuthRedis
 @testable import WXAuthSharedStore
 
 /// The pure parts of coordination: key names, sealing, stored-record decoding, pauses. No Redis.
@@ -71,5 +73,27 @@ import WXAuthCrypto
         #expect(Duration.zero.redisMilliseconds == "1")
         #expect(Duration.milliseconds(1500).redisMilliseconds == "1500")
         #expect(Duration.seconds(300).redisMilliseconds == "300000")
+    }
+
+    @Test func tokenScriptRepliesDecode() throws {
+        let sealed = RESP3Value.blobString(ByteBuffer(bytes: [1, 2, 3]))
+        #expect(try ReadOrLockReply(reply: .integer(1)) == .lockTaken)
+        #expect(try ReadOrLockReply(reply: .integer(0)) == .lockHeldElsewhere)
+        #expect(try ReadOrLockReply(reply: .array([sealed, .integer(1500)]))
+            == .token(StoredToken(sealed: [1, 2, 3], remaining: .milliseconds(1500))))
+        #expect(throws: RedisClientError.self) { try ReadOrLockReply(reply: .null) }
+        #expect(throws: RedisClientError.self) { try ReadOrLockReply(reply: .integer(2)) }
+        #expect(throws: RedisClientError.self) { try ReadOrLockReply(reply: .array([sealed])) }
+        #expect(try StoredToken(reply: .null) == nil)
+        #expect(try StoredToken(reply: .boolean(false)) == nil)
+        #expect(try StoredToken(reply: .array([sealed, .integer(-2)]))?.remaining == .milliseconds(-2))
+        #expect(throws: RedisClientError.self) { try StoredToken(reply: .array([.integer(5), .integer(5)])) }
+        #expect(throws: RedisClientError.self) { try StoredToken(reply: .simpleString(ByteBuffer(string: "OK"))) }
+    }
+
+    @Test func setGetRepliesDecode() throws {
+        #expect(try RESP3Value.null.storedBytes() == nil)
+        #expect(try RESP3Value.blobString(ByteBuffer(bytes: [0x50, 0x31])).storedBytes() == [0x50, 0x31])
+        #expect(throws: RedisClientError.self) { try RESP3Value.integer(1).storedBytes() }
     }
 }

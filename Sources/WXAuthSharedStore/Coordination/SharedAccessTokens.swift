@@ -87,25 +87,21 @@ public final class SharedAccessTokens: Sendable {
         let deadline = WaitDeadline(after: configuration.waitingAtMost)
         var backoff = PollBackoff()
         while true {
-            let reply: RESP3Value
+            let answer: ReadOrLockReply
             do {
-                reply = try await client.run(Self.readOrLockScript, keys: [keys.token, keys.lock], arguments: [
+                answer = try ReadOrLockReply(reply: try await client.run(Self.readOrLockScript, keys: [keys.token, keys.lock], arguments: [
                     lockID, configuration.lockTTL.redisMilliseconds, configuration.refreshWhenRemainingBelow.redisMilliseconds,
-                ])
+                ]))
             } catch {
                 return try await fetchUncoordinated(fetch, reason: "\(error)")
             }
-            switch reply.integer {
-            case 1?:
+            switch answer {
+            case .lockTaken:
                 return try await fetchHoldingLock(keys: keys, lockID: lockID, fetch: fetch)
-            case 0?:
-                break  // another node is fetching
-            default:
-                do {
-                    if let stored = try StoredToken(reply: reply), let token = await open(stored, keys: keys) { return token }
-                } catch {
-                    return try await fetchUncoordinated(fetch, reason: "\(error)")
-                }
+            case .lockHeldElsewhere:
+                break
+            case .token(let stored):
+                if let token = await open(stored, keys: keys) { return token }
             }
             guard await deadline.sleep(backoff.pause()) else {
                 return try await fetchUncoordinated(fetch, reason: "another node's fetch did not finish in time")
@@ -219,20 +215,4 @@ public final class SharedAccessTokens: Sendable {
         if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
         return 1
         """)
-}
-
-/// A stored token as Redis answered it: the sealed bytes and the key's remaining life.
-struct StoredToken {
-    var sealed: [UInt8]
-    var remaining: Duration
-
-    /// nil for a null reply; throws `unexpectedReply` for a reply of another shape.
-    init?(reply: RESP3Value) throws {
-        if reply == .null || reply == .boolean(false) { return nil }
-        guard let elements = reply.elements, elements.count == 2, let sealed = elements[0].bytes,
-              let milliseconds = elements[1].integer
-        else { throw RedisClientError(.unexpectedReply, "access token read answered an unexpected shape") }
-        self.sealed = sealed
-        remaining = .milliseconds(milliseconds)
-    }
 }

@@ -154,7 +154,7 @@ extension RESP3Value {
     /// nil for a null reply, the bytes of a string reply; throws `unexpectedReply` for anything else.
     func storedBytes() throws -> [UInt8]? {
         if self == .null || self == .boolean(false) { return nil }
-        guard let bytes else { throw RedisClientError(.unexpectedReply, "expected a string or null, got \(self)") }
+        guard let bytes else { throw RedisClientError(.unexpectedReply, "expected a string or null") }
         return bytes
     }
 
