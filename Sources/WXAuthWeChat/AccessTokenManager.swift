@@ -22,6 +22,10 @@ public protocol AccessTokenFetching: Sendable {
 /// Keeps one access token per app: fetched on first use, refreshed ahead of expiry in the background, at most
 /// one fetch in flight per app however many callers wait, and dropped when WeChat calls it stale (40001/42001)
 /// so the next caller fetches a new one. Tokens are never logged.
+///
+/// With `sharing` (several nodes), a fetch first takes the token the nodes share; when there is none it fetches
+/// through `sharing.fetchExclusively` (one node at a time), refreshes ahead through it too, and a stale token is
+/// invalidated in the shared store as well (only if it is still the stored one).
 public final class AccessTokenManager: Sendable {
     private struct Cached: Sendable {
         var value: String
@@ -37,22 +41,27 @@ public final class AccessTokenManager: Sendable {
     }
 
     private let fetcher: any AccessTokenFetching
+    private let sharing: (any AccessTokenSharing)?
     private let state = NIOLockedValueBox<[String: AppState]>([:])
     private let fetches = Atomic<Int>(0)
     private let now: @Sendable () -> ContinuousClock.Instant
     private let logger: Logger
 
-    /// - Parameter now: the clock (tests move it forward).
+    /// - Parameters:
+    ///   - sharing: tokens shared with other nodes; nil (the default): this process fetches on its own.
+    ///   - now: the clock (tests move it forward).
     public init(
-        fetcher: any AccessTokenFetching, logger: Logger,
+        fetcher: any AccessTokenFetching, sharing: (any AccessTokenSharing)? = nil, logger: Logger,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
         self.fetcher = fetcher
+        self.sharing = sharing
         self.logger = logger
         self.now = now
     }
 
-    /// How many fetches have been started (tests, metrics).
+    /// How many fetches have been started (tests, metrics). With `sharing`, a fetch may end with the shared token
+    /// instead of a call to WeChat: `fetcher` counts those calls.
     public var fetchCount: Int { fetches.load(ordering: .relaxed) }
 
     /// A usable access token for `appID`, fetching one when there is none (or it has expired).
@@ -64,13 +73,13 @@ public final class AccessTokenManager: Sendable {
             defer { states[appID] = app }
             if let cached = app.cached, now < cached.expiresAt {
                 if now >= cached.refreshAt && app.inFlight == nil {
-                    app.inFlight = startFetch(appID: appID, secret: secret)
+                    app.inFlight = startFetch(appID: appID, secret: secret, isRefresh: true)
                 }
                 return .ready(cached.value)
             }
             app.cached = nil
             if let inFlight = app.inFlight { return .wait(inFlight) }
-            let task = startFetch(appID: appID, secret: secret)
+            let task = startFetch(appID: appID, secret: secret, isRefresh: false)
             app.inFlight = task
             return .wait(task)
         }
@@ -83,8 +92,14 @@ public final class AccessTokenManager: Sendable {
     }
 
     /// Forgets `token` if it is still the app's current one (WeChat answered 40001 or 42001 with it). A stale
-    /// answer for a token already replaced changes nothing, so a burst of failures causes one fetch.
+    /// answer for a token already replaced changes nothing, so a burst of failures causes one fetch. With
+    /// `sharing`, the shared copy is invalidated too, in the background (`withToken` waits for it).
     public func invalidate(appID: String, token: String) {
+        forgetLocally(appID: appID, token: token)
+        if let sharing { Task { await sharing.invalidate(appID: appID, token: token) } }
+    }
+
+    private func forgetLocally(appID: String, token: String) {
         state.withLockedValue { states in
             if states[appID]?.cached?.value == token { states[appID]?.cached = nil }
         }
@@ -102,20 +117,24 @@ public final class AccessTokenManager: Sendable {
             logger.info("access token refused by WeChat; fetching a new one", metadata: [
                 "wechat.appid": "\(appID)", "wechat.errcode": "\(error.errcode ?? 0)",
             ])
-            invalidate(appID: appID, token: token)
+            forgetLocally(appID: appID, token: token)
+            await sharing?.invalidate(appID: appID, token: token)
             let fresh = try await self.token(appID: appID, secret: secret)
             return try await call(fresh)
         }
     }
 
     /// Called with the lock held: the task takes the lock itself only after this returns.
-    private func startFetch(appID: String, secret: String) -> Task<Result<Cached, WeChatError>, Never> {
+    /// - Parameter isRefresh: the current token is still usable and due for replacement (refresh ahead), so a
+    ///   shared token is not taken as it is: `sharing.fetchExclusively` decides whether it is fresh enough.
+    private func startFetch(appID: String, secret: String, isRefresh: Bool) -> Task<Result<Cached, WeChatError>, Never> {
         fetches.add(1, ordering: .relaxed)
         let fetcher = self.fetcher
+        let sharing = self.sharing
         return Task { [self] in
             let result: Result<Cached, WeChatError>
             do throws(WeChatError) {
-                let token = try await fetcher.fetchAccessToken(appID: appID, secret: secret)
+                let token = try await Self.obtain(appID: appID, secret: secret, fetcher: fetcher, sharing: sharing, isRefresh: isRefresh)
                 let obtained = self.now()
                 let lifetime = max(token.lifetime, .seconds(1))
                 // Stop using it a little before WeChat does; start replacing it well before that.
@@ -131,6 +150,17 @@ public final class AccessTokenManager: Sendable {
                 if case .success(let cached) = result { states[appID]?.cached = cached }
             }
             return result
+        }
+    }
+
+    /// A token from the shared store when there is one, else from `fetcher` (through the shared store's lock).
+    private static func obtain(
+        appID: String, secret: String, fetcher: any AccessTokenFetching, sharing: (any AccessTokenSharing)?, isRefresh: Bool
+    ) async throws(WeChatError) -> AccessToken {
+        guard let sharing else { return try await fetcher.fetchAccessToken(appID: appID, secret: secret) }
+        if !isRefresh, let shared = await sharing.sharedToken(appID: appID), shared.lifetime > .zero { return shared }
+        return try await sharing.fetchExclusively(appID: appID) { () throws(WeChatError) -> AccessToken in
+            try await fetcher.fetchAccessToken(appID: appID, secret: secret)
         }
     }
 }
