@@ -1,6 +1,7 @@
 import Logging
 import WXAuthProtocol
 import WXAuthSessions
+import WXAuthSharedStore
 import WXAuthWeChat
 
 /// LOGIN: asks WeChat who the code belongs to, then opens a session. The only operation that waits on I/O.
@@ -14,20 +15,23 @@ final class LoginCoordinator: Sendable {
     private let fingerprint: TokenFingerprint
     private let outcomes = CodeOutcomeCache()
     private let unusedIdentities = UnusedIdentityCache()
-    private let perApp: KeyedRateLimiter
-    private let perUser: KeyedRateLimiter
+    private let perApp: any LoginRateLimiting
+    private let perUser: any LoginRateLimiting
+    /// With the shared store: one jscode2session per code across nodes (the code's outcome is kept in Redis).
+    private let sharedOutcomes: SharedCodeOutcomes?
     private let deadline: Duration
     private let logger: Logger
 
     init(
         exchanger: any CodeExchanging, store: SessionBackend, fingerprint: TokenFingerprint,
-        perApp: RateLimit, perUser: RateLimit, deadline: Duration, logger: Logger
+        perApp: RateLimit, perUser: RateLimit, coordination: ClusterCoordination? = nil, deadline: Duration, logger: Logger
     ) {
         self.exchanger = exchanger
         self.store = store
         self.fingerprint = fingerprint
-        self.perApp = KeyedRateLimiter(limit: perApp)
-        self.perUser = KeyedRateLimiter(limit: perUser)
+        self.perApp = coordination?.perApp ?? KeyedRateLimiter(limit: perApp)
+        self.perUser = coordination?.perUser ?? KeyedRateLimiter(limit: perUser)
+        self.sharedOutcomes = coordination?.codeOutcomes
         self.deadline = deadline
         self.logger = logger
     }
@@ -38,7 +42,7 @@ final class LoginCoordinator: Sendable {
         }
         let key = appID + "\u{0}" + fingerprint(code)
         let outcome = await outcomes.outcome(for: key, waitingAtMost: deadline) { [self] in
-            await performLogin(app: app, code: code, key: key)
+            await performLoginOnce(app: app, code: code, key: key)
         }
         guard let response = outcome else {
             logger.info("login answer late: caller answered, WeChat call runs on", metadata: ["app": "\(appID)"])
@@ -55,6 +59,28 @@ final class LoginCoordinator: Sendable {
         return response
     }
 
+    /// With the shared store, the code's outcome is produced by one node and read by the others (a node waits up
+    /// to the LOGIN deadline for another's WeChat call); otherwise this node performs the LOGIN.
+    private func performLoginOnce(app: AppConfiguration, code: String, key: String) async -> Response {
+        guard let sharedOutcomes else { return await performLogin(app: app, code: code, key: key) }
+        do {
+            // Named by the code itself (SharedCodeOutcomes keys it with the deployment's secret): `key` is keyed
+            // with this process's own fingerprint key, which other nodes do not share.
+            let shared = try await sharedOutcomes.outcome(for: app.appID + "\u{0}" + code, waitingAtMost: deadline) { [self] in
+                SharedLoginOutcome.encode(await performLogin(app: app, code: code, key: key))
+            }
+            guard let shared else {
+                return .error(ServerError(
+                    .wechatUnavailable, "another node's WeChat call for this code did not finish in time; retry with the same code",
+                    errcode: 0))
+            }
+            return SharedLoginOutcome.decode(shared) ?? .error(ServerError(.internalError, "internal error"))
+        } catch {
+            logger.warning("login code coordination unavailable", metadata: ["app": "\(app.appID)"])
+            return .error(ServerError(SessionError.storeUnavailable))
+        }
+    }
+
     private func performLogin(app: AppConfiguration, code: String, key: String) async -> Response {
         // A session that could not be kept is refused before the user's code is spent at WeChat.
         guard store.acceptsChanges else { return .error(ServerError(SessionError.storeUnavailable)) }
@@ -63,7 +89,7 @@ final class LoginCoordinator: Sendable {
             // WeChat already answered for this code (a retry after RATE_LIMITED or STORE_UNAVAILABLE).
             identity = kept
         } else {
-            if let wait = perApp.take(app.appID) {
+            if let wait = await perApp.acquire(app.appID) {
                 return .error(Self.rateLimited(wait, "too many logins for this app"))
             }
             do {
@@ -73,7 +99,7 @@ final class LoginCoordinator: Sendable {
                 return .error(ServerError(error))
             }
         }
-        if let wait = perUser.take(app.appID + "\u{0}" + identity.openid) {
+        if let wait = await perUser.acquire(app.appID + "\u{0}" + identity.openid) {
             logger.info("login rate limited per user", metadata: ["app": "\(app.appID)"])
             unusedIdentities.keep(identity, for: key)
             return .error(Self.rateLimited(wait, "too many logins for this user"))

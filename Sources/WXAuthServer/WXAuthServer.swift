@@ -33,6 +33,7 @@ public final class WXAuthServer: Service {
         exchanger: any CodeExchanging,
         userDataAPI: (any WeChatUserDataCalling)? = nil,
         sharedStore: SharedSessionStore? = nil,
+        coordination: ClusterCoordination? = nil,
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = OpenSSLRandom(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -54,7 +55,8 @@ public final class WXAuthServer: Service {
         let resilient = ResilientCodeExchanger(upstream: exchanger, policy: configuration.upstream, logger: logger)
         let login = LoginCoordinator(
             exchanger: resilient, store: backend, fingerprint: fingerprint, perApp: configuration.loginRatePerApp,
-            perUser: configuration.loginRatePerUser, deadline: configuration.upstream.callTimeout, logger: logger
+            perUser: configuration.loginRatePerUser, coordination: coordination, deadline: configuration.upstream.callTimeout,
+            logger: logger
         )
         let userData = UserDataCoordinator(
             store: backend, wechat: userDataAPI, policy: configuration.userData, fingerprint: fingerprint, logger: logger

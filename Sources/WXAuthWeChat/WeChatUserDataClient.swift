@@ -46,13 +46,15 @@ public final class WeChatUserDataClient: WeChatUserDataCalling {
 
     public init(
         baseURL: String = "https://api.weixin.qq.com", httpClient: HTTPClient, timeout: Duration = .seconds(5),
+        accessTokenSharing: (any AccessTokenSharing)? = nil,
         logger: Logger, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
         var trimmed = Substring(baseURL)
         while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         self.http = WeChatHTTP(baseURL: String(trimmed), httpClient: httpClient, timeout: timeout)
         self.logger = logger
-        self.accessTokens = AccessTokenManager(fetcher: StableTokenFetcher(http: http, logger: logger), logger: logger, now: now)
+        self.accessTokens = AccessTokenManager(
+            fetcher: StableTokenFetcher(http: http, logger: logger), sharing: accessTokenSharing, logger: logger, now: now)
     }
 
     // MARK: getuserphonenumber

@@ -206,15 +206,8 @@ struct WXAuthDaemon: AsyncParsableCommand {
             baseURL: configuration.wechatBaseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
             logger: Logger(label: "wxauthd.wechat")
         )
-        let userDataAPI = WeChatUserDataClient(
-            baseURL: configuration.wechatBaseURL, httpClient: httpClient, timeout: configuration.upstream.callTimeout,
-            logger: Logger(label: "wxauthd.wechat")
-        )
-        let simulatorURL = simulator?.baseURL
-        // The connections' event loops: the process-wide group when it has the size asked for, else our own.
-        let ownGroup = configuration.threads == System.coreCount
-            ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         var sharedStore: SharedSessionStore?
+        var coordination: ClusterCoordination?
         if let nearCacheCapacity, !(0...100_000_000).contains(nearCacheCapacity) {
             throw ConfigurationError("--near-cache-capacity must be 0 to 100000000, not \(nearCacheCapacity)")
         }
@@ -230,10 +223,21 @@ struct WXAuthDaemon: AsyncParsableCommand {
                     nearCacheCapacity: nearCacheCapacity ?? 1_000_000,
                     staleReadsWhileFeedDown: (nearCacheStaleReads ?? 0) > 0 ? .milliseconds(Int64((nearCacheStaleReads ?? 0) * 1000)) : nil),
                 logger: Logger(label: "wxauthd.store"))
+            coordination = try ClusterCoordination(
+                client: client, keyring: keyring!, loginRatePerApp: configuration.loginRatePerApp,
+                loginRatePerUser: configuration.loginRatePerUser, logger: Logger(label: "wxauthd.coordination"))
         }
+        let userDataAPI = WeChatUserDataClient(
+            baseURL: configuration.wechatBaseURL, httpClient: httpClient, timeout: configuration.upstream.callTimeout,
+            accessTokenSharing: coordination?.accessTokens, logger: Logger(label: "wxauthd.wechat")
+        )
+        let simulatorURL = simulator?.baseURL
+        // The connections' event loops: the process-wide group when it has the size asked for, else our own.
+        let ownGroup = configuration.threads == System.coreCount
+            ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let server = try WXAuthServer(
             configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI,
-            sharedStore: sharedStore,
+            sharedStore: sharedStore, coordination: coordination,
             group: ownGroup ?? MultiThreadedEventLoopGroup.singleton, logger: logger,
             onListening: { address in
                 ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)

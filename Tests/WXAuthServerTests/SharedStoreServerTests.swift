@@ -5,6 +5,7 @@ import Testing
 import WXAuthClient
 import WXAuthProtocol
 import WXAuthRedis
+import WXAuthServer
 
 /// Two wxauthd nodes over one real 3+3 Redis Cluster, driven over the wire by the Swift client. The primary-kill
 /// test runs last (it leaves the cluster with a promoted replica).
@@ -97,6 +98,95 @@ struct SharedStoreServerTests {
                 throws: { ($0 as? ServerError)?.status == .decryptFailed }
             try? await one.close()
             try? await two.close()
+        }
+    }
+
+    @Test func theSameCodeOnBothNodesMakesOneWeChatCallAndOneSession() async throws {
+        try await TwoNodeCluster.with(seeds: redis.seeds) { cluster in
+            let one = try await cluster.client(0), two = try await cluster.client(1)
+            for round in 0..<5 {
+                let code = try cluster.code("twice-\(round)")
+                let before = cluster.simulator.stats.jscode2sessionCalls
+                async let first = one.login(appID: TestServer.appID, code: code)
+                async let second = two.login(appID: TestServer.appID, code: code)
+                let (a, b) = try await (first, second)
+                #expect(a.token == b.token, "both nodes answer the same session for one code")
+                #expect(cluster.simulator.stats.jscode2sessionCalls - before == 1)
+                // A retry later, on either node, gets it again without asking WeChat.
+                #expect(try await two.login(appID: TestServer.appID, code: code).token == a.token)
+                #expect(cluster.simulator.stats.jscode2sessionCalls - before == 1)
+            }
+            // WeChat's rejection of a bad code is shared as well: the other node does not ask again.
+            let before = cluster.simulator.stats.jscode2sessionCalls
+            for client in [one, two] {
+                await #expect { try await client.login(appID: TestServer.appID, code: "never-minted") } throws: {
+                    ($0 as? ServerError)?.status == .wechatRejected
+                }
+            }
+            #expect(cluster.simulator.stats.jscode2sessionCalls - before == 1)
+            try? await one.close()
+            try? await two.close()
+        }
+    }
+
+    @Test func loginRateLimitHoldsForTheClusterAsAWhole() async throws {
+        // 10 LOGINs/s per app, burst 10, for both nodes together; each node alone would allow as many again.
+        try await TwoNodeCluster.with(seeds: redis.seeds, configure: {
+            $0.loginRatePerApp = RateLimit(perSecond: 10, burst: 10)
+            $0.loginRatePerUser = RateLimit(perSecond: 1000, burst: 1000)
+        }) { cluster in
+            let clients = [try await cluster.client(0), try await cluster.client(1)]
+            let seconds = 6.0
+            let started = ContinuousClock.now
+            let allowed = try await withThrowingTaskGroup(of: Int.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        var ok = 0
+                        var index = 0
+                        while ContinuousClock.now - started < .seconds(seconds) {
+                            index += 1
+                            do {
+                                _ = try await clients[worker % 2].login(
+                                    appID: TestServer.appID, code: try cluster.code("rate-\(worker)-\(index)"))
+                                ok += 1
+                            } catch let error as ServerError where error.status == .rateLimited {
+                                try await Task.sleep(for: .milliseconds(20))
+                            }
+                        }
+                        return ok
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            let elapsed = Double((ContinuousClock.now - started).components.seconds)
+                + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            let expected = 10 + 10 * elapsed
+            print("cluster rate limit: \(allowed) LOGINs allowed in \(elapsed) s over two nodes, bucket allows \(expected)")
+            #expect(Double(allowed) <= expected * 1.1)
+            #expect(Double(allowed) >= expected * 0.9)
+            for client in clients { try? await client.close() }
+        }
+    }
+
+    @Test func oneAccessTokenFetchServesAHundredPhoneNumbersOnBothNodes() async throws {
+        try await TwoNodeCluster.with(seeds: redis.seeds) { cluster in
+            let clients = [try await cluster.client(0), try await cluster.client(1)]
+            var sessions: [String] = []
+            for index in 0..<10 {
+                sessions.append(try await clients[index % 2].login(appID: TestServer.appID, code: try cluster.code("phone-\(index)")).token)
+            }
+            let before = cluster.simulator.stats.stableTokenCalls
+            let answered = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<100 {
+                    let code = try cluster.simulator.mintPhoneCode(appID: TestServer.appID, user: "phone-\(index % 10)", phone: "+86 1380013\(String(format: "%04d", index))")
+                    let token = sessions[index % 10]
+                    group.addTask { try await clients[index % 2].phoneNumber(token: token, code: code).purePhoneNumber }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(Set(answered).count == 100)
+            #expect(cluster.simulator.stats.stableTokenCalls - before == 1, "the nodes fetched the access token more than once")
+            for client in clients { try? await client.close() }
         }
     }
 

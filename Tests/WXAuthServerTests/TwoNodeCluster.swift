@@ -45,11 +45,16 @@ final class TwoNodeCluster: Sendable {
                     : RedisClusterClient(configuration: .init(seeds: seeds, connection: connection), logger: logger)
                 let shared = SharedSessionStore(
                     client: client, keyring: keyring, apps: AppRegistry(configuration.apps), logger: logger)
+                let coordination = try ClusterCoordination(
+                    client: client, keyring: keyring, loginRatePerApp: configuration.loginRatePerApp,
+                    loginRatePerUser: configuration.loginRatePerUser, logger: logger)
                 nodes.append(try await ServerUnderTest.run(logger: logger) { onListening in try WXAuthServer(
                     configuration: configuration, keyring: keyring,
                     exchanger: WeChatAPIClient(baseURL: simulator.baseURL, httpClient: httpClient, timeout: .seconds(5), logger: logger),
-                    userDataAPI: WeChatUserDataClient(baseURL: simulator.baseURL, httpClient: httpClient, timeout: .seconds(5), logger: logger),
-                    sharedStore: shared, logger: logger, onListening: onListening
+                    userDataAPI: WeChatUserDataClient(
+                        baseURL: simulator.baseURL, httpClient: httpClient, timeout: .seconds(5),
+                        accessTokenSharing: coordination.accessTokens, logger: logger),
+                    sharedStore: shared, coordination: coordination, logger: logger, onListening: onListening
                 ) })
             }
         } catch {
