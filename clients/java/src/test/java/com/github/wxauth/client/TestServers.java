@@ -64,7 +64,8 @@ final class TestServers {
         final String simulator;
         final String devAppId;
         final Path log;
-        private static final HttpClient HTTP = HttpClient.newHttpClient();
+        private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
         Server(Process proc, Map<String, Object> ready, Path log) {
             this.proc = proc;
@@ -82,7 +83,7 @@ final class TestServers {
         @SuppressWarnings("unchecked")
         Map<String, Object> sim(String path, Object body) throws IOException, InterruptedException {
             HttpRequest req = HttpRequest.newBuilder(URI.create(simulator + path))
-                    .header("Content-Type", "application/json")
+                    .header("Content-Type", "application/json").timeout(java.time.Duration.ofSeconds(10))
                     .POST(HttpRequest.BodyPublishers.ofString(Json.write(body))).build();
             HttpResponse<String> resp = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
             if (resp.statusCode() != 200) throw new IOException("simulator " + path + ": " + resp.statusCode() + " " + resp.body());
@@ -104,6 +105,11 @@ final class TestServers {
 
         @Override
         public void close() {
+            stop();
+        }
+
+        /** SIGTERM, then SIGKILL after 10 s. */
+        void stop() {
             if (!proc.isAlive()) return;
             proc.destroy(); // SIGTERM
             try {
