@@ -576,3 +576,23 @@ func EncodeOK(requestID uint32, body interface{}) ([]byte, error) {
 	}
 	return EncodeFrame(Version, uint8(StatusOK), requestID, b), nil
 }
+
+// String methods of the requests never show tokens, codes, proofs or user data.
+
+func (r Auth) String() string   { return "Auth{caller_id:" + r.CallerID + ", proof:<redacted>}" }
+func (r Login) String() string  { return "Login{app_id:" + r.AppID + ", code:<redacted>}" }
+func (Validate) String() string { return "Validate{token:<redacted>}" }
+func (Refresh) String() string  { return "Refresh{token:<redacted>}" }
+func (Revoke) String() string   { return "Revoke{token:<redacted>}" }
+func (r RevokeUser) String() string {
+	return "RevokeUser{app_id:" + r.AppID + ", openid:" + r.OpenID + "}"
+}
+func (Decrypt) String() string {
+	return "Decrypt{token:<redacted>, encrypted_data:<redacted>, iv:<redacted>}"
+}
+func (VerifySignature) String() string {
+	return "VerifySignature{token:<redacted>, raw_data:<redacted>, signature:<redacted>}"
+}
+func (PhoneNumber) String() string     { return "PhoneNumber{token:<redacted>, code:<redacted>}" }
+func (CheckSessionKey) String() string { return "CheckSessionKey{token:<redacted>}" }
+func (ResetSessionKey) String() string { return "ResetSessionKey{token:<redacted>}" }

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	wxauth "github.com/wxauth/wxauth/clients/go"
@@ -413,4 +415,20 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 	p[0] = r.data[r.pos]
 	r.pos++
 	return 1, nil
+}
+
+func TestRequestsNeverPrintSecrets(t *testing.T) {
+	secret := "AV9kZXYtcmFuZG9tLWJ5dGVzLXRhZy10YWctdGFnLXRh"
+	reqs := []interface{}{wxauth.Auth{CallerID: "svc", Proof: []byte(secret[:32])}, wxauth.Login{AppID: "wx1", Code: secret},
+		wxauth.Validate{Token: secret}, wxauth.Refresh{Token: secret}, wxauth.Revoke{Token: secret},
+		wxauth.Decrypt{Token: secret, EncryptedData: secret, IV: secret}, wxauth.VerifySignature{Token: secret, RawData: secret, Signature: secret},
+		wxauth.PhoneNumber{Token: secret, Code: secret}, wxauth.CheckSessionKey{Token: secret}, wxauth.ResetSessionKey{Token: secret},
+		wxauth.TokenResult{Token: secret}}
+	for _, r := range reqs {
+		for _, format := range []string{"%v", "%+v", "%s"} {
+			if s := fmt.Sprintf(format, r); strings.Contains(s, secret[:32]) {
+				t.Fatalf("%T prints a secret with %s: %s", r, format, s)
+			}
+		}
+	}
 }
