@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -468,5 +469,48 @@ func TestIntegrationFailover(t *testing.T) {
 	_, err = c2.Ping(ctx)
 	if !errors.Is(err, wxauth.ErrConnectionLost) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A server draining after SIGTERM closes its idle connections and answers new requests on busy ones SHUTTING_DOWN:
+// a PING is repeated at the next address, a REVOKE is not (its error is returned), and the LOGINs in flight on the
+// draining server still complete.
+func TestIntegrationFailoverOnShuttingDown(t *testing.T) {
+	a := startServer(t, nil)
+	b := startServer(t, nil)
+	ctx := context.Background()
+	c := newClient(t, wxauth.Options{Addrs: []string{a.Addr(), b.Addr()}, PoolSize: 1})
+	c2 := newClient(t, wxauth.Options{Addrs: []string{a.Addr(), b.Addr()}, PoolSize: 1})
+	issued := login(t, c2, a, "go-drain")
+	if _, err := a.Sim("/sim/latency", map[string]int{"ms": 2000}); err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan error, 2)
+	for i, cl := range []*wxauth.Client{c, c2} { // keep a request in flight on both connections
+		code, openid := mint(t, a, fmt.Sprintf("go-drain-slow-%d", i))
+		go func(cl *wxauth.Client) {
+			r, err := cl.Login(ctx, a.DevAppID, code)
+			if err == nil && r.Session.OpenID != openid {
+				err = fmt.Errorf("wrong session")
+			}
+			slow <- err
+		}(cl)
+	}
+	time.Sleep(300 * time.Millisecond) // the LOGINs are waiting on WeChat
+	a.Signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond) // the drain has begun
+
+	if _, err := c.Ping(ctx); err != nil || c.Addr() != b.Addr() { // SHUTTING_DOWN at A, repeated at B
+		t.Fatalf("ping during the drain: %v (at %s)", err, c.Addr())
+	}
+	// Repeated at B, the REVOKE would answer INVALID_TOKEN (B does not know A's token): SHUTTING_DOWN shows it was not.
+	wantStatus(t, c2.Revoke(ctx, issued.Token), wxauth.ErrShuttingDown)
+	if c2.Addr() != b.Addr() {
+		t.Fatal("c2 did not move to B")
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-slow; err != nil {
+			t.Fatalf("a LOGIN in flight on the draining server: %v", err)
+		}
 	}
 }
