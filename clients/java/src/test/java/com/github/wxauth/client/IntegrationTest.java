@@ -268,4 +268,35 @@ class IntegrationTest {
             }
         }
     }
+
+    /**
+     * A server draining after SIGTERM closes its idle connections and answers new requests on busy ones
+     * SHUTTING_DOWN: a PING is repeated at the next address, a REVOKE is not (its exception is thrown), and the
+     * LOGINs in flight on the draining server still complete.
+     */
+    @Test
+    void failoverOnShuttingDown() throws Exception {
+        try (TestServers.Server a = TestServers.start(Map.of()); TestServers.Server b = TestServers.start(Map.of());
+             WxAuthClient c = WxAuthClient.builder().addresses(a.address(), b.address()).poolSize(1).build();
+             WxAuthClient c2 = WxAuthClient.builder().addresses(a.address(), b.address()).poolSize(1).build()) {
+            TokenResult issued = c2.login(a.devAppId, a.mintCode("java-drain"));
+            a.sim("/sim/latency", Map.of("ms", 2000));
+            List<CompletableFuture<TokenResult>> slow = new ArrayList<>();
+            List<Object> openids = new ArrayList<>();
+            for (WxAuthClient cl : List.of(c, c2)) { // keep a request in flight on both connections
+                Map<String, Object> minted = a.mint("java-drain-slow-" + slow.size());
+                openids.add(minted.get("openid"));
+                slow.add(cl.loginAsync(a.devAppId, (String) minted.get("code")));
+            }
+            Thread.sleep(300); // the LOGINs are waiting on WeChat
+            a.proc.destroy(); // SIGTERM
+            Thread.sleep(300); // the drain has begun
+            c.ping(); // SHUTTING_DOWN at A, repeated at B
+            assertEquals(b.address(), c.currentAddress());
+            // Repeated at B, the REVOKE would be INVALID_TOKEN (B does not know A's token): SHUTTING_DOWN shows it was not.
+            status(Status.SHUTTING_DOWN, () -> c2.revoke(issued.token()));
+            assertEquals(b.address(), c2.currentAddress());
+            for (int i = 0; i < 2; i++) assertEquals(openids.get(i), slow.get(i).join().session().openid());
+        }
+    }
 }
