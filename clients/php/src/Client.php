@@ -83,6 +83,7 @@ final class Client
 
     private function connection(): Connection
     {
+        $this->conn?->poll();
         if ($this->conn !== null && $this->conn->usable()) {
             return $this->conn;
         }

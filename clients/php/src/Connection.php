@@ -147,6 +147,33 @@ final class Connection
         }
     }
 
+    /**
+     * Notices, without blocking, that the server closed this connection while nothing was in flight (idle timeout,
+     * shutdown), so that the next request goes to a new connection instead of failing after it was sent.
+     */
+    public function poll(): void
+    {
+        if ($this->failure !== null || $this->pending !== []) {
+            return;
+        }
+        $r = [$this->sock];
+        $w = $e = null;
+        if (@stream_select($r, $w, $e, 0, 0) !== 1) {
+            return;
+        }
+        $data = @fread($this->sock, 65536);
+        if ($data === false || ($data === '' && feof($this->sock))) {
+            $this->fail(new ConnectionLostException("connection closed by {$this->address}"));
+            return;
+        }
+        $this->buffer .= $data;
+        try {
+            $this->dispatch();
+        } catch (WxAuthException $e) {
+            $this->fail($e);
+        }
+    }
+
     public function usable(): bool
     {
         return $this->failure === null && !$this->retired;

@@ -262,4 +262,27 @@ final class IntegrationTest extends TestCase
             $b->stop();
         }
     }
+
+    /**
+     * A server draining after SIGTERM closes its idle connections: the client notices before it sends, so even a
+     * REVOKE (never repeated after it was sent) goes to the next address instead of failing as a lost connection.
+     */
+    public function testIdleConnectionClosedByADrainingServer(): void
+    {
+        $a = new Wxauthd();
+        $b = new Wxauthd();
+        try {
+            $c = self::client($a->address, $b->address);
+            $issued = $c->login($a->devAppId, $a->mintCode('php-drain'));
+            $a->terminate();
+            usleep(300000);
+            // B does not know A's token: INVALID_TOKEN shows the REVOKE went to B, and was not lost on the way.
+            $this->expectThrown(InvalidTokenException::class, fn () => $c->revoke($issued->token()));
+            $this->assertSame($b->address, $c->currentAddress());
+            $c->ping();
+        } finally {
+            $a->stop();
+            $b->stop();
+        }
+    }
 }

@@ -117,6 +117,12 @@ final class Wxauthd
         $this->devAppId = $ready['dev_app_id'];
     }
 
+    /** SIGTERM without waiting: the server drains, then exits. */
+    public function terminate(): void
+    {
+        proc_terminate($this->proc, 15);
+    }
+
     public function stop(): void
     {
         if ($this->proc !== null) {
