@@ -273,11 +273,10 @@ func (c *conn) abandon(id uint32) {
 // send writes requests (op + encoded body) under fresh ids. sent is false when nothing reached the socket.
 func (c *conn) send(ctx context.Context, ops []Op, bodies [][]byte) (ids []uint32, chans []chan result, sent bool, err error) {
 	var out []byte
-	for i, op := range ops {
-		if uint64(HeaderSize+len(bodies[i])) > uint64(c.hello.MaxFrame) {
+	for _, body := range bodies {
+		if uint64(HeaderSize+len(body)) > uint64(c.hello.MaxFrame) {
 			return nil, nil, false, &FieldLimitError{Field: "request", Msg: "frame exceeds the server's max_frame"}
 		}
-		_ = op
 	}
 	ids, chans, err = c.register(len(ops))
 	if err != nil {

@@ -514,3 +514,24 @@ func TestIntegrationFailoverOnShuttingDown(t *testing.T) {
 		}
 	}
 }
+
+// A request larger than the max_frame the server announced is refused before it is sent (the server would close the
+// connection).
+func TestIntegrationRequestAboveMaxFrame(t *testing.T) {
+	s := startServer(t, nil, "--max-frame", "1024")
+	ctx := context.Background()
+	c := newClient(t, wxauth.Options{Addrs: []string{s.Addr()}, PoolSize: 1})
+	h, _, err := c.Hello(ctx)
+	if err != nil || h.MaxFrame != 1024 {
+		t.Fatalf("hello %+v %v", h, err)
+	}
+	issued := login(t, c, s, "go-maxframe")
+	_, err = c.Decrypt(ctx, issued.Token, strings.Repeat("A", 1500), strings.Repeat("B", 24))
+	var fl *wxauth.FieldLimitError
+	if !errors.As(err, &fl) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := c.Validate(ctx, issued.Token); err != nil { // same connection, still open
+		t.Fatal(err)
+	}
+}

@@ -285,4 +285,20 @@ final class IntegrationTest extends TestCase
             $b->stop();
         }
     }
+
+    /** A request larger than the max_frame the server announced is refused before it is sent. */
+    public function testRequestAboveMaxFrame(): void
+    {
+        $s = new Wxauthd([], '--max-frame', '1024');
+        try {
+            $c = self::client($s->address);
+            $this->assertSame(1024, $c->hello()->maxFrame);
+            $issued = $c->login($s->devAppId, $s->mintCode('php-maxframe'));
+            $this->expectThrown(FieldLimitException::class,
+                fn () => $c->decrypt($issued->token(), str_repeat('A', 1500), str_repeat('B', 24)));
+            $c->validate($issued->token()); // still open
+        } finally {
+            $s->stop();
+        }
+    }
 }

@@ -299,4 +299,16 @@ class IntegrationTest {
             for (int i = 0; i < 2; i++) assertEquals(openids.get(i), slow.get(i).join().session().openid());
         }
     }
+
+    /** A request larger than the max_frame the server announced is refused before it is sent. */
+    @Test
+    void requestAboveMaxFrame() throws Exception {
+        try (TestServers.Server s = TestServers.start(Map.of(), "--max-frame", "1024");
+             WxAuthClient c = WxAuthClient.builder().addresses(s.address()).poolSize(1).build()) {
+            assertEquals(1024, c.hello().maxFrame());
+            TokenResult issued = c.login(s.devAppId, s.mintCode("java-maxframe"));
+            assertThrows(FieldLimitException.class, () -> c.decrypt(issued.token(), "A".repeat(1500), "B".repeat(24)));
+            c.validate(issued.token()); // still open
+        }
+    }
 }
