@@ -200,6 +200,10 @@ func safeToRepeat(op Op) bool {
 	return false
 }
 
+// errAuthByHand: AUTH belongs to the connection (sent on connect with Options.CallerID); a pooled connection must
+// not change caller halfway.
+var errAuthByHand = &FieldLimitError{Field: "op", Msg: "AUTH is sent by the client on connect (Options.CallerID)"}
+
 func failoverStatus(s Status) bool { return s == StatusShuttingDown || s == StatusStoreUnavailable }
 
 func (cl *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -233,6 +237,9 @@ func (cl *Client) Do(ctx context.Context, req Request) (interface{}, error) {
 	ctx, cancel := cl.withTimeout(ctx)
 	defer cancel()
 	op := req.Op()
+	if op == OpAuth {
+		return nil, errAuthByHand
+	}
 	body, err := req.AppendBody(nil)
 	if err != nil {
 		return nil, err
@@ -294,6 +301,10 @@ func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 	bodies := make([][]byte, len(reqs))
 	var idx []int
 	for i, r := range reqs {
+		if r.Op() == OpAuth {
+			out[i].Err = errAuthByHand
+			continue
+		}
 		b, err := r.AppendBody(nil)
 		if err != nil {
 			out[i].Err = err

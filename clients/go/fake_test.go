@@ -281,3 +281,18 @@ func TestFakeSilentServerTimesOut(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestFakeAuthIsNotSentByHand(t *testing.T) {
+	f := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) { return okFor(id, op), false })
+	c := fastClient(t, f.addr())
+	var fl *wxauth.FieldLimitError
+	if _, err := c.Do(context.Background(), wxauth.Auth{CallerID: "x", Proof: make([]byte, 32)}); !errors.As(err, &fl) {
+		t.Fatalf("got %v", err)
+	}
+	if rs := c.Pipeline(context.Background(), wxauth.Auth{CallerID: "x", Proof: make([]byte, 32)}, wxauth.Ping{}); !errors.As(rs[0].Err, &fl) || rs[1].Err != nil {
+		t.Fatalf("got %v", rs)
+	}
+	if ops := f.ops(); len(ops) != 1 || ops[0] != wxauth.OpPing {
+		t.Fatalf("server saw %v", ops)
+	}
+}

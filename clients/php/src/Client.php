@@ -133,10 +133,19 @@ final class Client
         throw $e;
     }
 
+    /** AUTH belongs to the connection (sent on connect with callerId); it must not change caller halfway. */
+    private static function refuseAuth(Request $r): void
+    {
+        if ($r->op === Op::AUTH) {
+            throw new FieldLimitException('op', 'AUTH is sent by the client on connect (callerId/callerSecret)');
+        }
+    }
+
     /** Sends one request with fail-over; returns what Codec::decodeOk() describes, or throws. */
     public function request(Request $request): mixed
     {
         $op = $request->op;
+        self::refuseAuth($request);
         $body = Codec::encodeRequestBody($request);
         $deadline = microtime(true) + $this->timeout;
         $unsent = 0;
@@ -177,6 +186,7 @@ final class Client
         $toSend = [];
         foreach ($requests as $i => $r) {
             try {
+                self::refuseAuth($r);
                 $toSend[$i] = [$r->op, Codec::encodeRequestBody($r)];
             } catch (FieldLimitException $e) {
                 $results[$i] = $e;

@@ -129,4 +129,17 @@ final class FakeServerTest extends TestCase
         $this->expectException(TimeoutException::class);
         $c->validate('tok');
     }
+
+    public function testAuthIsNotSentByHand(): void
+    {
+        $f = new FakeServer('ok');
+        $c = self::client($f->address);
+        $auth = Request::auth('x', str_repeat("\0", 32));
+        $r = $c->multi([$auth, Request::ping()]);
+        $this->assertInstanceOf(\WxAuth\FieldLimitException::class, $r[0]);
+        $this->assertIsInt($r[1]);
+        $this->assertSame(['PING'], $f->ops());
+        $this->expectException(\WxAuth\FieldLimitException::class);
+        $c->request($auth);
+    }
 }

@@ -210,6 +210,11 @@ public final class WxAuthClient implements AutoCloseable {
         throw e;
     }
 
+    /** AUTH belongs to the connection (sent on connect); a pooled connection must not change caller halfway. */
+    private static FieldLimitException authByHand() {
+        return new FieldLimitException("op", "AUTH is sent by the client on connect (caller(id, secret))");
+    }
+
     private static Throwable unwrap(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
@@ -221,6 +226,7 @@ public final class WxAuthClient implements AutoCloseable {
 
     /** Sends one request, with fail-over; the future completes with the value {@link Codec#decodeOk} describes. */
     public CompletableFuture<Object> sendAsync(Request request) {
+        if (request.op() == Op.AUTH) return CompletableFuture.failedFuture(authByHand());
         byte[] body;
         try {
             body = Codec.encodeRequestBody(request);
@@ -285,6 +291,7 @@ public final class WxAuthClient implements AutoCloseable {
             CompletableFuture<Object> f = new CompletableFuture<>();
             out.add(f);
             try {
+                if (r.op() == Op.AUTH) throw authByHand();
                 bodies.add(Codec.encodeRequestBody(r));
                 ops.add(r.op());
                 slotsToFill.add(f);

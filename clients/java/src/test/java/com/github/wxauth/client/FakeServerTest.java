@@ -242,4 +242,16 @@ class FakeServerTest {
             assertThrows(RequestTimeoutException.class, () -> c.validate("tok"));
         }
     }
+
+    @Test
+    void authIsNotSentByHand() throws Exception {
+        try (Fake f = new Fake((id, op, body) -> ok(id, op), null); WxAuthClient c = client(f.address())) {
+            Request auth = Request.auth("x", new byte[32]);
+            assertThrows(FieldLimitException.class, () -> WxAuthClient.await(c.sendAsync(auth)));
+            var r = c.pipeline(List.of(auth, Request.ping()));
+            assertThrows(FieldLimitException.class, () -> WxAuthClient.await(r.get(0)));
+            assertTrue(r.get(1).join() instanceof Long);
+            assertEquals(List.of(Op.PING), f.ops());
+        }
+    }
 }
