@@ -14,6 +14,10 @@ NODE="${NODE:-node}"
 GO="${GO:-go}"
 PHPUNIT="${PHPUNIT:-phpunit}"
 export PYTHONDONTWRITEBYTECODE=1
+# go needs a build cache; a bare CI environment may have no HOME.
+if [ -z "${GOCACHE:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ] && [ -z "${HOME:-}" ]; then
+  export GOCACHE="${TMPDIR:-/tmp}/wxauth-go-cache"
+fi
 
 status=0
 run() {
