@@ -1,0 +1,3 @@
+module github.com/wxauth/wxauth/clients/go
+
+go 1.19
