@@ -25,6 +25,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     private let helloPromise: EventLoopPromise<Hello>
     private var helloReceived = false
     private var closed = false
+    /// Retired: no new requests; close once nothing is in flight.
+    private var closeWhenIdle = false
+
+    /// Sent through the pipeline to retire the connection (`WXAuthClient.closeWhenIdle`).
+    struct CloseWhenIdleEvent: Sendable {}
 
     init(helloPromise: EventLoopPromise<Hello>) {
         self.helloPromise = helloPromise
@@ -39,11 +44,20 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         failAll(with: WXAuthClientError.connectionClosed)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is CloseWhenIdleEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        closeWhenIdle = true
+        closeIfRetiredAndIdle(context: context)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let pending = unwrapOutboundIn(data)
-        guard !closed else {
-            pending.promise.fail(WXAuthClientError.connectionClosed)
-            promise?.fail(WXAuthClientError.connectionClosed)
+        guard !closed && !closeWhenIdle else {
+            pending.promise.fail(WXAuthClientError.notSent)
+            promise?.fail(WXAuthClientError.notSent)
             return
         }
         let requestID = allocateRequestID()
@@ -51,6 +65,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         FrameEncoder.writeRequest(pending.request, requestID: requestID, into: &buffer)
         let timer = context.eventLoop.assumeIsolated().scheduleTask(in: pending.timeout) {
             self.fail(requestID: requestID, with: WXAuthClientError.timedOut)
+            self.closeIfRetiredAndIdle(context: context)
         }
         inFlight[requestID] = InFlight(opcode: pending.request.opcode, promise: pending.promise, timer: timer)
         context.write(wrapOutboundOut(buffer), promise: promise)
@@ -86,6 +101,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         } catch {
             entry.promise.fail(WXAuthClientError.protocolViolation("\(error)"))
         }
+        closeIfRetiredAndIdle(context: context)
+    }
+
+    private func closeIfRetiredAndIdle(context: ChannelHandlerContext) {
+        if closeWhenIdle && inFlight.isEmpty && !closed { context.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

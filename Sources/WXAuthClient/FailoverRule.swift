@@ -25,11 +25,16 @@ public enum FailoverRule {
         if let error = error as? ServerError { return movesToAnotherNode(error.status) }
         if let error = error as? WXAuthClientError {
             switch error {
-            case .connectionClosed, .timedOut: return true
+            case .connectionClosed, .timedOut, .notSent: return true
             case .protocolViolation, .authenticationRequired: return false
             }
         }
         return true  // connecting failed (refused, unreachable, reset)
+    }
+
+    /// Whether `error` guarantees the request reached no node (it may go to the next one, whatever it is).
+    public static func reachedNoNode(_ error: any Error) -> Bool {
+        error as? WXAuthClientError == .notSent
     }
 
     public static func movesToAnotherNode(_ status: Status) -> Bool {

@@ -89,6 +89,12 @@ public final class WXAuthClient: WXAuthOperations {
     public func close() async throws {
         try await channel.close()
     }
+
+    /// Retires the connection: new requests fail with `notSent`, and it closes once the requests in flight
+    /// are answered or time out (a node being left still answers what it was asked).
+    public func closeWhenIdle() {
+        channel.pipeline.fireUserInboundEventTriggered(ClientChannelHandler.CloseWhenIdleEvent())
+    }
 }
 
 /// Hands the HELLO future from the channel initializer to `connect`.

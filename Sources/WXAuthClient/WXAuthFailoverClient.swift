@@ -38,6 +38,7 @@ public final class WXAuthFailoverClient: WXAuthOperations {
 
     public func send(_ request: Request) async throws -> Response {
         var repeated = false
+        var notSentRetries = 0
         while true {
             let (index, client) = try await connection.current()
             let failure: any Error
@@ -52,6 +53,10 @@ public final class WXAuthFailoverClient: WXAuthOperations {
                 failure = error
             }
             await connection.nodeFailed(index, client: client)
+            if FailoverRule.reachedNoNode(failure) && notSentRetries < nodes.count {
+                notSentRetries += 1  // never written: not a repeat (bounded, should every node close at once)
+                continue
+            }
             guard !repeated, FailoverRule.isSafeToRepeat(request.opcode) else {
                 if let failure = failure as? ServerError { return .error(failure) }
                 throw failure
@@ -129,7 +134,7 @@ actor NodeConnection {
     private func leave(_ index: Int, client: WXAuthClient) {
         connected = nil
         nextIndex = (index + 1) % nodes.count
-        Task { try? await client.close() }
+        client.closeWhenIdle()  // requests still in flight there (a LOGIN waiting on WeChat) get their answers first
     }
 
     /// Tries every node once, starting at `from`; the last error when none answers.

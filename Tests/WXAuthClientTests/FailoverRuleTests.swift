@@ -17,6 +17,11 @@ struct FailoverRuleTests {
     @Test func lostConnectionsAndNodeStatusesMoveAndOthersDoNot() {
         #expect(FailoverRule.movesToAnotherNode(WXAuthClientError.connectionClosed))
         #expect(FailoverRule.movesToAnotherNode(WXAuthClientError.timedOut))
+        #expect(FailoverRule.movesToAnotherNode(WXAuthClientError.notSent))
+        // Only a request that was never written is known to have reached no node.
+        #expect(FailoverRule.reachedNoNode(WXAuthClientError.notSent))
+        #expect(!FailoverRule.reachedNoNode(WXAuthClientError.connectionClosed))
+        #expect(!FailoverRule.reachedNoNode(WXAuthClientError.timedOut))
         #expect(!FailoverRule.movesToAnotherNode(WXAuthClientError.authenticationRequired))
         #expect(!FailoverRule.movesToAnotherNode(WXAuthClientError.protocolViolation("x")))
         for status: Status in [.shuttingDown, .storeUnavailable, .serverFull, .internalError] {

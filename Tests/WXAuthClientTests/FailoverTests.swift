@@ -109,4 +109,23 @@ struct FailoverTests {
             == .invalidToken)
         await client.close()
     }
+
+    @Test func leavingANodeLetsItAnswerWhatItWasAlreadyAsked() async throws {
+        let draining = try await ScriptedNode.start(.drainingWithAPingInFlight)
+        let node = try DevNode()
+        defer { node.stop() }
+        let nodes = [WXAuthNode(host: "127.0.0.1", port: draining.port), WXAuthNode(host: "127.0.0.1", port: node.port)]
+        let client = try await WXAuthFailoverClient.connect(nodes: nodes)
+        let ping = Task { try await client.ping() }
+        while draining.requestsReceived.isEmpty { await Task.yield() }
+        // VALIDATE meets SHUTTING_DOWN: the client leaves the node, and repeats the VALIDATE on the next one...
+        #expect(await Self.status { _ = try await client.validate(token: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") }
+            == .invalidToken)
+        // ...while the PING already in flight there still gets the draining node's own answer.
+        #expect(try await ping.value == ScriptedNode.heldPingServerTime)
+        #expect(draining.requestsReceived == [.ping, .validate])
+        #expect(await client.currentNode == nodes[1])
+        await client.close()
+        await draining.stop()
+    }
 }

@@ -9,7 +9,12 @@ final class ScriptedNode: Sendable {
     enum Behaviour: Sendable {
         case answerShuttingDown
         case closeOnRequest
+        /// A draining node still finishing work: PINGs are held and answered (server time 42) only after another
+        /// request was answered SHUTTING_DOWN.
+        case drainingWithAPingInFlight
     }
+
+    static let heldPingServerTime: Int64 = 42
 
     let port: Int
     private let channel: any Channel
@@ -47,6 +52,7 @@ final class ScriptedNode: Sendable {
         typealias OutboundOut = ByteBuffer
         let behaviour: Behaviour
         let received: NIOLockedValueBox<[UInt8]>
+        private let heldPings = NIOLockedValueBox<[UInt32]>([])
 
         init(behaviour: Behaviour, received: NIOLockedValueBox<[UInt8]>) {
             self.behaviour = behaviour
@@ -70,6 +76,24 @@ final class ScriptedNode: Sendable {
                 context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
             case .closeOnRequest:
                 context.close(promise: nil)
+            case .drainingWithAPingInFlight:
+                if frame.kind == Opcode.ping.rawValue {
+                    heldPings.withLockedValue { $0.append(frame.requestID) }
+                    return
+                }
+                var answer = ByteBuffer()
+                FrameEncoder.writeResponse(.error(ServerError(.shuttingDown, "scripted")), requestID: frame.requestID, into: &answer)
+                context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
+                // The held PINGs are answered a little later, as a draining node finishes slower work: a client
+                // that cut the connection when it left the node would never see these answers.
+                let held = heldPings.withLockedValue { held in defer { held = [] }; return held }
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(300)) {
+                    var pongs = ByteBuffer()
+                    for id in held {
+                        FrameEncoder.writeResponse(.pong(serverTime: ScriptedNode.heldPingServerTime), requestID: id, into: &pongs)
+                    }
+                    context.writeAndFlush(self.wrapOutboundOut(pongs), promise: nil)
+                }
             }
         }
     }

@@ -187,6 +187,19 @@ struct ConnectionStateMachineTests {
         #expect(r17)
     }
 
+    @Test func drainingAnswersShuttingDownBeforeLookingAtVersionOpcodeOrBody() {
+        var state = Self.machine(authenticationRequired: false)
+        _ = state.requestReceived(.success(.ping))
+        _ = state.drain()
+        for failure: RequestDecodingError in [.unsupportedVersion(9), .unknownOpcode(0x7F), .malformed("x")] {
+            guard case .respond(.error(let error)) = state.requestReceived(.failure(failure)) else {
+                Issue.record("expected respond for \(failure)")
+                continue
+            }
+            #expect(error.status == .shuttingDown)
+        }
+    }
+
     @Test func aClosedConnectionTakesNothing() {
         var state = Self.machine(authenticationRequired: false)
         state.closed()

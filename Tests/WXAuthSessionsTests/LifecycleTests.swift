@@ -225,6 +225,27 @@ struct LifecycleTests {
         #expect(fixture.store.statistics.reuseDetections == 0)
     }
 
+    @Test("A -> B -> C: a refresh of A inside A's grace window is TOKEN_REVOKED and changes nothing (PROTOCOL.md chains)")
+    func refreshOfATokenTwoRotationsBehindInsideGrace() throws {
+        let fixture = try Fixture()
+        let a = try fixture.login().token
+        let b = try fixture.store.refresh(a).token
+        let c = try fixture.store.refresh(b).token
+        #expect(throws: SessionError.revoked) { _ = try fixture.store.refresh(a) }
+        #expect(fixture.validates(c), "the session lives on as C")
+        #expect(fixture.store.statistics.reuseDetections == 0)
+    }
+
+    @Test("refresh slides the idle deadline like validate; the absolute deadline stays")
+    func refreshSlidesTheIdleDeadline() throws {
+        let fixture = try Fixture()
+        let issued = try fixture.login()
+        fixture.clock.advance(milliseconds: Fixture.idle / 2)
+        let refreshed = try fixture.store.refresh(issued.token)
+        #expect(refreshed.session.expiresAt == issued.session.expiresAt + Fixture.idle / 2)
+        #expect(refreshed.session.absoluteExpiresAt == issued.session.absoluteExpiresAt)
+    }
+
     @Test("refresh of the old token after the grace window is reuse: revoked, and the new token is revoked too")
     func refreshReuseAfterGrace() throws {
         let fixture = try Fixture()

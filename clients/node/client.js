@@ -231,6 +231,12 @@ export class Connection {
     if (!this.reusable && this.pending.size === 0 && !this.socket.destroyed) this.socket.end();
   }
 
+  /** No new requests go here: the connection closes once the requests in flight are answered (or time out). */
+  retire() {
+    this.reusable = false;
+    this.#releaseIfRetired();
+  }
+
   /** Closes the socket; pending requests fail with `err` (default ConnectionLostError). */
   close(err) {
     this.#fail(() => err ?? new ConnectionLostError('connection closed by client'));
@@ -317,7 +323,7 @@ export class WxAuthClient {
     if (this.conn !== conn) return; // another request already moved on
     this.conn = null;
     this.nodeIndex = (this.nodeIndex + 1) % this.nodes.length;
-    if (conn.pendingCount === 0) conn.close();
+    conn.retire(); // requests still in flight there (a LOGIN waiting on WeChat) get their answers first
   }
 
   get hello() {

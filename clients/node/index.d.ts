@@ -294,6 +294,8 @@ export declare class Connection {
   readonly usable: boolean;
   readonly pendingCount: number;
   send(requests: Request[], timeout: number | null): Promise<unknown>[];
+  /** No new requests: closes once the requests in flight are answered (or time out). */
+  retire(): void;
   close(err?: Error): void;
 }
 

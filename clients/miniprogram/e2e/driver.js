@@ -109,6 +109,23 @@ async function main() {
   tokens.add(wx.storage.get(`wxauth:${APP_ID}:token`));
   out.steps.push('revoked-and-relogged');
 
+  // Kept logged in: with a refresh URL and a refresh window longer than the session, the next request refreshes
+  // first (one refresh), goes out with the new token, and the old token is refused from then on.
+  const refreshing = createAuth({ wx, appId: APP_ID, baseUrl: BACKEND_URL, loginUrl: '/login', refreshUrl: '/refresh',
+    refreshAheadMs: 365 * 24 * 3600 * 1000 });
+  const beforeRefresh = wx.storage.get(`wxauth:${APP_ID}:token`);
+  const refreshed = await refreshing.request({ url: '/me' });
+  assert.equal(refreshed.statusCode, 200);
+  const afterRefresh = wx.storage.get(`wxauth:${APP_ID}:token`);
+  assert.notEqual(afterRefresh, beforeRefresh);
+  assert.equal(answers.at(-1).bearer, afterRefresh);
+  assert.equal(wx.requests((o) => o.url.endsWith('/refresh')).length, 1);
+  assert.equal(wx.count('login'), 3, 'refreshing needs no login');
+  const stale = await httpRequest({ url: `${BACKEND_URL}/me`, header: { Authorization: `Bearer ${beforeRefresh}` } });
+  assert.equal(stale.statusCode, 401);
+  tokens.add(afterRefresh);
+  out.steps.push('refreshed-ahead');
+
   // Storage holds only the namespaced keys.
   assert.deepEqual([...wx.storage.keys()].sort(), [`wxauth:${APP_ID}:expiresAt`, `wxauth:${APP_ID}:token`]);
   out.logins = wx.count('login');

@@ -1,6 +1,7 @@
 'use strict';
 // A fake `wx` that records every call. Callbacks fire asynchronously, as in the real base library.
-//   createFakeWx({ login: () => Promise<code>, request: (opts) => Promise<{statusCode, data, header}> })
+//   createFakeWx({ login: () => Promise<code>, request: (opts) => Promise<{statusCode, data, header}>,
+//                  checkSession: () => Promise<boolean> (optional; default: the session is current) })
 // `request` handlers get the options the client passed (url, method, data, header).
 
 function createFakeWx(handlers) {
@@ -28,6 +29,15 @@ function createFakeWx(handlers) {
         .then(function () { return handlers.request(options); })
         .then(function (res) { options.success && options.success(res); },
           function (err) { options.fail && options.fail({ errMsg: 'request:fail ' + (err && err.message) }); });
+    },
+    checkSession: function (options) {
+      calls.push({ api: 'checkSession', options: options });
+      Promise.resolve()
+        .then(function () { return handlers.checkSession ? handlers.checkSession() : true; })
+        .then(function (current) {
+          if (current) options.success && options.success({ errMsg: 'checkSession:ok' });
+          else options.fail && options.fail({ errMsg: 'checkSession:fail session_key expired' });
+        });
     },
     setStorageSync: function (key, value) {
       calls.push({ api: 'setStorageSync', key: key });

@@ -120,3 +120,31 @@ test('a node down at start is skipped, and nothing was sent to it', { skip }, as
     await node.stop();
   }
 });
+
+test('leaving a node lets it answer what it was already asked', { skip }, async () => {
+  const held = [];
+  const draining = await startScripted((req, send) => {
+    if (req.op === 'PING') {
+      held.push(req.requestId);
+      return;
+    }
+    send(encodeResponse(req.requestId, req.op, { status: Status.SHUTTING_DOWN, message: 'scripted' }));
+    const ids = held.splice(0);
+    // A draining node finishes slower work after it refused new work.
+    setTimeout(() => send(Buffer.concat(ids.map((id) => encodeResponse(id, 'PING', { serverTime: 42 })))), 300);
+  });
+  const node = await startWxauthd();
+  const nodes = [{ host: '127.0.0.1', port: draining.port }, { host: '127.0.0.1', port: node.port }];
+  const client = new WxAuthClient({ nodes });
+  try {
+    const ping = client.ping();
+    while (draining.received.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(client.validate(TOKEN), InvalidTokenError); // repeated on the next node
+    assert.equal(await ping, 42, "the PING in flight got the draining node's own answer");
+    assert.deepEqual(client.currentNode, nodes[1]);
+  } finally {
+    client.close();
+    await draining.close();
+    await node.stop();
+  }
+});

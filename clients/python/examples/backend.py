@@ -2,6 +2,7 @@
 """Example app backend for a WeChat mini program, using wxauthd for login sessions (tutorial steps 3 and 4).
 
     POST /login   {"code": "<wx.login code>"}  -> 200 {"token": "...", "expiresAt": <unix ms>}
+    POST /refresh Authorization: Bearer <token> -> 200 {"token": "<new>", "expiresAt": <unix ms>} (the old one stops)
     GET  /me      Authorization: Bearer <token> -> 200 {"openid": "...", "appId": "..."}
     POST /logout  Authorization: Bearer <token> -> 204 (the session is revoked)
 
@@ -154,6 +155,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path == "/login":
                 self._login()
+            elif path == "/refresh":
+                self._refresh()
             elif path == "/logout":
                 self._logout()
             else:
@@ -184,6 +187,22 @@ class Handler(BaseHTTPRequestHandler):
             err = login_error(exc)
             log.warning("login failed: %s errcode=%s", type(exc).__name__, getattr(exc, "errcode", "-"))
             raise err from None
+        self._send(200, {"token": issued.token, "expiresAt": issued.session.expires_at})
+
+    def _refresh(self) -> None:
+        """REFRESH changes state: a client whose answer was lost may send the same token again within wxauthd's grace
+        window and gets the same new token; the mini program client never sends it twice."""
+        token = self._bearer()
+        try:
+            issued = self.server.wxauth.refresh(token)
+        except wxauth.FieldLimitError:
+            raise unauthorized("invalid_token") from None
+        except wxauth.TokenError as exc:
+            raise unauthorized(TOKEN_REASONS.get(type(exc), "invalid_token")) from None
+        except wxauth.WxAuthError as exc:
+            raise service_error(exc) from None
+        if issued.session.app_id != self.server.app_id:
+            raise unauthorized("invalid_token")
         self._send(200, {"token": issued.token, "expiresAt": issued.session.expires_at})
 
     def _logout(self) -> None:

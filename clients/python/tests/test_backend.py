@@ -87,6 +87,16 @@ def test_revoked_expired_and_foreign_tokens(stack):
     assert me(url, other)[:3:2] == (401, {"error": "invalid_token"})
 
 
+def test_refresh_rotates_the_token(stack):
+    _, url = stack
+    old = login(url, "carol.1")[2]["token"]
+    status, _, body = support.http_json("POST", f"{url}/refresh", headers={"Authorization": f"Bearer {old}"})
+    assert status == 200 and set(body) == {"token", "expiresAt"} and body["token"] != old
+    assert me(url, body["token"])[0] == 200
+    assert me(url, old)[:3:2] == (401, {"error": "token_revoked"})
+    assert support.http_json("POST", f"{url}/refresh")[:3:2] == (401, {"error": "missing_token"})
+
+
 @pytest.mark.parametrize("code,status,body,retry_after", [
     ("invalid.1", 400, {"error": "wechat_rejected", "errcode": 40029}, None),
     ("risky.1", 400, {"error": "wechat_rejected", "errcode": 40226}, None),

@@ -38,10 +38,10 @@ def run_driver(backend_url: str, app_id: str, simulator: str, idle_wait_ms: int)
 
 
 def check(result, tokens, allowed_expiry_reasons):
-    assert result["steps"] == ["login", "expired-and-relogged", "revoked-and-relogged"]
+    assert result["steps"] == ["login", "expired-and-relogged", "revoked-and-relogged", "refreshed-ahead"]
     assert result["logins"] == 3
     assert set(result["expiredReasons"]) <= allowed_expiry_reasons and result["expiredReasons"]
-    assert len(tokens) == 3
+    assert len(tokens) == 4
 
 
 @pytest.mark.integration

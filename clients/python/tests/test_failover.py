@@ -2,9 +2,12 @@
 request on the next node only when it is safe to (PROTOCOL.md "Clients and several nodes")."""
 import asyncio
 import socket
+import threading
+import time
 
 import pytest
 
+import support
 from scripted import ScriptedServer
 from wxauth import AsyncClient, Client, codec, errors, failover
 from wxauth.codec import Op, Status
@@ -117,3 +120,34 @@ def test_a_node_down_at_start_is_skipped(wxauthd):
         with pytest.raises(errors.InvalidToken):
             wx.refresh(TOKEN)  # nothing reached the dead node, so even a REFRESH goes on
         assert wx.current_node == ("127.0.0.1", wxauthd.port)
+
+
+def test_leaving_a_node_lets_it_answer_what_it_was_already_asked(wxauthd):
+    held = []
+
+    def draining(rf, send):
+        if rf.request.op == Op.PING:
+            held.append(rf.request_id)
+            return
+        send(codec.encode_response(rf.request_id, codec.ErrorBody(Status.SHUTTING_DOWN, "scripted")))
+        ids = list(held)
+        held.clear()
+
+        def later():  # a draining node finishes slower work after it refused new work
+            time.sleep(0.3)
+            send(b"".join(codec.encode_response(i, codec.Pong(42)) for i in ids))
+
+        threading.Thread(target=later, daemon=True).start()
+
+    with ScriptedServer(draining) as node:
+        with Client(nodes=[("127.0.0.1", node.port), ("127.0.0.1", wxauthd.port)]) as wx:
+            result = {}
+            pinger = threading.Thread(target=lambda: result.setdefault("ping", wx.ping()))
+            pinger.start()
+            assert support.wait_until(lambda: node.received, 5.0)
+            with pytest.raises(errors.InvalidToken):  # repeated on the next node
+                wx.validate(TOKEN)
+            pinger.join(10)
+            assert result.get("ping") == 42, "the PING in flight got the draining node's own answer"
+            assert wx.current_node == ("127.0.0.1", wxauthd.port)
+

@@ -16,7 +16,7 @@ from .errors import (
     WeChatUnavailable, WxAuthError,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AsyncClient", "Client", "Pipeline", "Reply", "Hello", "Op", "Permission", "Session", "Status", "TokenResult",

@@ -226,6 +226,12 @@ class Connection:
                 self._done[c.request_id] = c
             self._cond.notify_all()
 
+    def retire(self) -> None:
+        """No new requests: the connection closes once the requests in flight are answered (or time out)."""
+        with self._lock:
+            self._proto.reusable = False
+        self.release_if_retired()
+
     def release_if_retired(self) -> None:
         """Closes a connection that may not be reused (SHUTTING_DOWN) once nothing is pending on it."""
         with self._lock:
@@ -386,7 +392,7 @@ class Client:
                 return  # another caller already moved on
             self._conn = None
             self._node_index = (self._node_index + 1) % len(self.nodes)
-        conn.close()
+        conn.retire()  # requests still in flight there (a LOGIN waiting on WeChat) get their answers first
 
     @property
     def hello(self) -> codec.Hello:
