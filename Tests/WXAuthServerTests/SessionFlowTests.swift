@@ -31,6 +31,22 @@ struct SessionFlowTests {
         }
     }
 
+    /// PROTOCOL.md LOGIN: a repeated LOGIN gets the remembered token while it works; after a REFRESH the code is
+    /// answered as used (40163), never with the session's current token.
+    @Test func loginRepeatedAfterRefreshAnswersTheCodeAsUsed() async throws {
+        try await TestServer.with { server in
+            let client = try await server.client()
+            let code = try server.mintCode(user: "rita")
+            let login = try await client.login(appID: TestServer.appID, code: code)
+            #expect(try await client.login(appID: TestServer.appID, code: code).token == login.token)
+            let refreshed = try await client.refresh(token: login.token)
+            let error = await #expect(throws: ServerError.self) { _ = try await client.login(appID: TestServer.appID, code: code) }
+            #expect(error?.status == .wechatRejected && error?.errcode == 40163)
+            #expect(try await client.validate(token: refreshed.token).openid == login.session.openid)
+            try await client.close()
+        }
+    }
+
     @Test func sessionKeyNeverLeavesTheService() async throws {
         try await TestServer.with { server in
             let client = try await server.client()
