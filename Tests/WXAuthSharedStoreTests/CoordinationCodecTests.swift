@@ -29,6 +29,19 @@ import WXAuthRedis
         #expect(other.name(prefix: "wxc:", namespace: "wx1234", item: "code-081abc") != name)
     }
 
+    @Test func theTokenAndItsFetchLockShareOneSlot() throws {
+        let client = RedisStandaloneClient(address: RedisAddress(host: "127.0.0.1", port: 1))  // never connects
+        let tokens = try SharedAccessTokens(client: client, secret: Self.secret)
+        let keys = tokens.keyNames(for: "wx1234")
+        #expect(keys.token.hasPrefix(SharedStoreKeys.accessTokenPrefix + "{") && keys.lock == keys.token + ":fetching")
+        #expect(HashSlot.of(keys.token) == HashSlot.of(keys.lock))
+        #expect(tokens.keyNames(for: "wx1235").token != keys.token)
+        // Items of one namespace spread over slots rather than piling onto one.
+        let naming = CoordinationKeyNaming(secret: Self.secret)
+        let slots = Set((0..<50).map { HashSlot.of(naming.name(prefix: SharedStoreKeys.codePrefix, namespace: "wx1234", item: "code-\($0)")) })
+        #expect(slots.count > 40)
+    }
+
     @Test func sealedValuesOpenOnlyUnchangedUnderTheirKeyName() throws {
         let sealer = try CoordinationSealer(secret: Self.secret)
         let plaintext = Array("a session answer".utf8)

@@ -12,8 +12,10 @@ struct CoordinationRateLimiterTests {
     @Test func twoNodesHammeringOneKeyShareOneBucket() async throws {
         let clients = [CoordinationTestSupport.nodeClient(cluster, index: 0), CoordinationTestSupport.nodeClient(cluster, index: 1)]
         let namespace = CoordinationTestSupport.freshNamespace("login")
+        // Burst 10 at 20/s: a bucket overflows (and refill is lost) only if no caller takes a token for 500 ms,
+        // which a loaded 2-core machine running other clusters can still come close to with burst 5.
         let limiters = clients.map {
-            ClusterRateLimiter(client: $0, perSecond: 20, burst: 5, namespace: namespace, secret: CoordinationTestSupport.secret)
+            ClusterRateLimiter(client: $0, perSecond: 20, burst: 10, namespace: namespace, secret: CoordinationTestSupport.secret)
         }
         // Connections and scripts ready before the clock starts.
         #expect(try await limiters[0].take("warm-up-0") == nil)
@@ -25,7 +27,7 @@ struct CoordinationRateLimiterTests {
         let stop = start + .seconds(3)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for node in 0..<2 {
-                for _ in 0..<3 {
+                for _ in 0..<4 {
                     group.addTask {
                         while ContinuousClock.now < stop {
                             if try await limiters[node].take("user-42") == nil {
@@ -42,7 +44,10 @@ struct CoordinationRateLimiterTests {
         }
         let seconds = elapsed(since: start)
         let total = allowed[0].count + allowed[1].count
-        let expected = 5 + 20 * seconds
+        let expected = 10 + 20 * seconds
+        // The guarantee: never more than the bucket allows over the whole run (the script reads Redis's clock
+        // within this interval), whatever the load.
+        #expect(Double(total) <= expected + 1, "allowed \(total) in \(seconds) s: more than \(expected)")
         #expect(abs(Double(total) - expected) <= 0.1 * expected,
                 "allowed \(total) (node A \(allowed[0].count), node B \(allowed[1].count)) in \(seconds) s; expected about \(expected)")
         #expect(allowed[0].count > 0 && allowed[1].count > 0)
@@ -50,7 +55,7 @@ struct CoordinationRateLimiterTests {
 
         // A key neither node used has its full burst, on either node; so does the same key in another namespace.
         for node in 0..<2 {
-            for _ in 0..<5 { #expect(try await limiters[node].take("user-\(node)-fresh") == nil) }
+            for _ in 0..<10 { #expect(try await limiters[node].take("user-\(node)-fresh") == nil) }
             let wait = try #require(try await limiters[node].take("user-\(node)-fresh"))
             #expect(wait > .zero && wait <= .milliseconds(50))
         }
