@@ -15,7 +15,7 @@ extension ServerError {
         case .malformedSessionKey: self.init(.wechatUnavailable, "WeChat returned a malformed session_key", errcode: 0)
         case .cryptoFailure: self.init(.internalError, "internal error")
         case .storeUnavailable:
-            self.init(.storeUnavailable, "the session store cannot keep changes right now (its disk refuses writes); nothing was changed, retry later")
+            self.init(.storeUnavailable, "the session store is unavailable right now (its disk refuses writes, or Redis did not answer in time); nothing was changed, retry later")
         }
     }
 

@@ -79,7 +79,7 @@ enum Output {
         (31, "server full", [.serverFull]),
         (32, "not authorized", [.notAuthorized]),
         (33, "shutting down", [.shuttingDown]),
-        (34, "store unavailable (the server's disk refuses writes)", [.storeUnavailable]),
+        (34, "store unavailable (the server's disk refuses writes, or its Redis is unreachable)", [.storeUnavailable]),
         (40, "bad request", [.malformedRequest, .unsupportedVersion, .unknownOpcode, .frameTooLarge]),
         (69, "cannot connect", []),
         (70, "internal error", [.internalError]),

@@ -254,7 +254,7 @@ struct StoreOutageTests {
         defer { server.stop() }
         try await server.waitUntilReady()
         let seeds = [RedisAddress(host: "127.0.0.1", port: port)]
-        try await TwoNodeCluster.with(seeds: seeds, standalone: true) { cluster in
+        try await TwoNodeCluster.with(seeds: seeds, standalone: true, redisTimeout: .seconds(1)) { cluster in
             let client = try await cluster.client(0)
             let kept = try await client.login(appID: TestServer.appID, code: try cluster.code("frank"))
             let shared = try #require(cluster.nodes[0].server.sharedStore)

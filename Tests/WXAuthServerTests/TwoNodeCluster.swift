@@ -27,7 +27,7 @@ final class TwoNodeCluster: Sendable {
     }
 
     static func with<R>(
-        seeds: [RedisAddress], standalone: Bool = false, configure: (inout ServerConfiguration) -> Void = { _ in },
+        seeds: [RedisAddress], standalone: Bool = false, redisTimeout: Duration = .seconds(3), configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TwoNodeCluster) async throws -> R
     ) async throws -> R {
         let logs = CapturedLogs()
@@ -39,12 +39,13 @@ final class TwoNodeCluster: Sendable {
         var nodes: [ServerUnderTest.Running] = []
         do {
             for _ in 0..<2 {
-                let connection = RedisConnectionConfiguration(commandTimeout: .seconds(1), connectTimeout: .milliseconds(500))
+                let connection = RedisConnectionConfiguration(commandTimeout: redisTimeout, connectTimeout: .milliseconds(500))
                 let client: any RedisClient = standalone
                     ? RedisStandaloneClient(address: seeds[0], configuration: connection, logger: logger)
                     : RedisClusterClient(configuration: .init(seeds: seeds, connection: connection), logger: logger)
                 let shared = SharedSessionStore(
-                    client: client, keyring: keyring, apps: AppRegistry(configuration.apps), logger: logger)
+                    client: client, keyring: keyring, apps: AppRegistry(configuration.apps),
+                    configuration: SharedStoreConfiguration(commandTimeout: redisTimeout), logger: logger)
                 let coordination = try ClusterCoordination(
                     client: client, keyring: keyring, loginRatePerApp: configuration.loginRatePerApp,
                     loginRatePerUser: configuration.loginRatePerUser, logger: logger)

@@ -232,7 +232,7 @@ export class ShuttingDownError extends ServerError {
   static retryable = true;
 }
 
-/** The server cannot keep changes (its disk refuses writes): nothing was changed; retry with backoff. */
+/** The server cannot keep changes (its disk refuses writes, or its Redis is unreachable): nothing was changed; retry with backoff. */
 export class StoreUnavailableError extends ServerError {
   static status = 0x34;
   static statusName = 'STORE_UNAVAILABLE';

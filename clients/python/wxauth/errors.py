@@ -248,7 +248,7 @@ class ShuttingDown(ServerError):
 
 
 class StoreUnavailable(ServerError):
-    """The server cannot keep changes (its disk refuses writes): nothing was changed; retry with backoff. A LOGIN
+    """The server cannot keep changes (its disk refuses writes, or its Redis is unreachable): nothing was changed; retry with backoff. A LOGIN
     refused this way did not spend its code."""
 
     status, status_name, retryable = 0x34, "STORE_UNAVAILABLE", True
