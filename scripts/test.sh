@@ -25,5 +25,8 @@ if [ "${WXAUTH_SKIP_TSAN:-0}" != "1" ]; then
     [ "$status" -eq 0 ] || { echo "thread-sanitizer pass failed (exit $status)" >&2; exit "$status"; }
 fi
 
+echo "== cluster demo (3+3 Redis Cluster, two wxauthd nodes, wxauth demo across them)"
+./scripts/cluster-demo.sh
+
 echo "== clients"
 ./clients/run-tests.sh
