@@ -201,3 +201,22 @@ final class RequestProcessor: Sendable {
         return .error(ServerError(error))
     }
 }
+
+extension RequestProcessor {
+    /// The same operations for front ends that are not a binary connection (the HTTP edge): the request's
+    /// response as a value. Answers made synchronously into a frame are read back from it, so both front ends
+    /// share every rule, status and message.
+    func response(to message: RequestMessage) async -> Response {
+        var frame = ByteBuffer()
+        switch process(message, requestID: 1, into: &frame) {
+        case .deferred(let work):
+            return await work()
+        case .answered:
+            var decoder = FrameDecoder(maxFrameSize: Int(UInt32.max))
+            guard let decoded = try? decoder.decode(buffer: &frame),
+                  let response = try? decoded.decodeResponse(to: message.opcode)
+            else { return .error(ServerError(.internalError, "internal error")) }
+            return response
+        }
+    }
+}

@@ -127,6 +127,12 @@ public final class WXAuthServer: Service {
         logger.notice("wxauthd stopped")
     }
 
+    /// Performs one request outside the binary protocol (the HTTP edge), with the same rules, limits and statuses
+    /// as a connection that is allowed every operation. The caller authenticates its own callers.
+    public func respond(to message: RequestMessage) async -> Response {
+        await processor.response(to: message)
+    }
+
     private func bind() async throws -> any Channel {
         let statistics = statistics
         let logger = logger

@@ -47,6 +47,23 @@ struct SessionFlowTests {
         }
     }
 
+    /// `WXAuthServer.respond(to:)` (other front ends, such as the HTTP edge) answers exactly as the wire does.
+    @Test func respondAnswersLikeTheWire() async throws {
+        try await TestServer.with { server in
+            let code = try server.mintCode(user: "hugo")
+            guard case .loggedIn(let token, let session) = await server.server.respond(to: .login(.init(appID: TestServer.appID, code: code))) else {
+                throw TestFailure("login did not answer a session")
+            }
+            guard case .validated(let validated) = await server.server.respond(to: .validate(.init(token: token))) else {
+                throw TestFailure("validate did not answer a session")
+            }
+            #expect(validated.openid == session.openid)
+            #expect(await server.server.respond(to: .revoke(.init(token: token))) == .revoked)
+            #expect(await server.server.respond(to: .validate(.init(token: token))).status == .tokenRevoked)
+            #expect(await server.server.respond(to: .validate(.init(token: "not-a-token"))).status == .invalidToken)
+        }
+    }
+
     @Test func sessionKeyNeverLeavesTheService() async throws {
         try await TestServer.with { server in
             let client = try await server.client()
