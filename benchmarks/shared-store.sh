@@ -7,7 +7,7 @@
 #   - throughput of two nodes vs one;
 #   - revocation visibility: REVOKE on node A until node B refuses, p50/p99 over TRIALS trials;
 #   - resident bytes per session in Redis (MEMORY USAGE of session keys, and used_memory growth per session).
-#   benchmarks/shared-store.sh           SESSIONS=100000 DURATION=10 TRIALS=10000
+#   benchmarks/shared-store.sh           SESSIONS=50000 DURATION=10 TRIALS=10000
 #   QUICK=1 benchmarks/shared-store.sh   a short smoke run
 # Writes benchmarks/results/shared-store-<stamp>.md and shared-store-latest.md. Everything on 127.0.0.1; every
 # process it starts is stopped when it exits.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 if [ "${QUICK:-0}" = "1" ]; then
     SESSIONS=${SESSIONS:-2000}; DURATION=${DURATION:-2}; WARMUP=${WARMUP:-0.5}; TRIALS=${TRIALS:-300}
 else
-    SESSIONS=${SESSIONS:-100000}; DURATION=${DURATION:-10}; WARMUP=${WARMUP:-2}; TRIALS=${TRIALS:-10000}
+    SESSIONS=${SESSIONS:-50000}; DURATION=${DURATION:-10}; WARMUP=${WARMUP:-2}; TRIALS=${TRIALS:-10000}
 fi
 SCRATCH=${SCRATCH:-.build-release}
 CONNECTIONS=${CONNECTIONS:-50}
@@ -53,7 +53,7 @@ used_memory() { for port in $PRIMARIES; do redis-cli -p "$port" info memory | se
 
 APP=wxbenchapp000001
 export WXAUTH_SECRET_BENCH="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-"$BIN/wechat-sim" --port "$SIM_PORT" --app "$APP:$WXAUTH_SECRET_BENCH" --log-level warning >"$WORK/sim.out" 2>&1 &
+"$BIN/wechat-sim" --port "$SIM_PORT" --app "$APP:$WXAUTH_SECRET_BENCH" --code-lifetime-s 3600 --log-level warning >"$WORK/sim.out" 2>&1 &
 PIDS+=($!)
 export WXAUTH_KEY_1="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 cat >"$WORK/wxauthd.json" <<JSON
