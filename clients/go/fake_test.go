@@ -110,10 +110,10 @@ func TestFakeUnknownStatusIsTypedAndKeepsTheConnection(t *testing.T) {
 	var calls int
 	f := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) {
 		calls++
-		if calls == 1 { // status 0x40 with a field this client does not know, then the message
-			body := binary.BigEndian.AppendUint32(nil, 7)
-			body = append(body, 0, 6)
+		if calls == 1 { // status 0x40: the message, then a field this client does not know
+			body := []byte{0, 6}
 			body = append(body, "future"...)
+			body = binary.BigEndian.AppendUint32(body, 7)
 			return wxauth.EncodeFrame(1, 0x40, id, body), false
 		}
 		return okFor(id, op), false
