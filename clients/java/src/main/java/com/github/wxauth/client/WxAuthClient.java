@@ -25,10 +25,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * <p>Fail-over: the client uses one address at a time and moves to the next when it cannot connect (every address
- * is tried once), when a connection is lost, or when the server answers SHUTTING_DOWN or STORE_UNAVAILABLE. A request
- * that failed that way after it was sent is retried once, at the next address, only when {@link Op#safeToRepeat()}:
- * PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN. The others' errors are returned.
+ * <p>Fail-over (PROTOCOL.md "Clients and several nodes"): the client uses one address at a time and moves to the next
+ * when it cannot connect (every address is tried once), when a connection is lost, when a request got no answer
+ * within the request timeout, or when the server answers a status about the node ({@link Status#leavesTheNode()}:
+ * SHUTTING_DOWN, STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR; RATE_LIMITED and WECHAT_UNAVAILABLE do not move it).
+ * A request that failed that way after it was sent is retried once, at the next address, only when
+ * {@link Op#safeToRepeat()}: PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN (a timed-out request
+ * is not: its deadline is spent). The others' errors are returned. Requests already sent to the node it leaves still
+ * get their answers there (the connection is retired, not closed).
  */
 public final class WxAuthClient implements AutoCloseable {
 
@@ -206,7 +210,7 @@ public final class WxAuthClient implements AutoCloseable {
         } catch (DecodeException de) {
             throw new ProtocolException("undecodable " + Status.name(f.kind()) + " body from " + c.address, de);
         }
-        if (e.status() == Status.SHUTTING_DOWN) c.retire(); // finish what is pending there, send nothing new
+        if (e.status() != null && e.status().leavesTheNode()) c.retire(); // finish what is pending, send nothing new
         throw e;
     }
 
@@ -262,11 +266,12 @@ public final class WxAuthClient implements AutoCloseable {
             }
             if (cause instanceof TimeoutException) {
                 c.abandon(s.requestId());
+                if (!closed) failover(c); // no answer in time: leave the node (the spent deadline allows no repeat)
                 return CompletableFuture.<Object>failedFuture(new RequestTimeoutException("no answer to " + op + " in time"));
             }
             boolean moves = cause instanceof ConnectionLostException
                     || (cause instanceof ServerException se
-                        && (se.status() == Status.SHUTTING_DOWN || se.status() == Status.STORE_UNAVAILABLE));
+                        && se.status() != null && se.status().leavesTheNode());
             if (moves && !closed) {
                 failover(c);
                 if (!repeated && op.safeToRepeat() && deadline - System.nanoTime() > 0) {

@@ -124,7 +124,8 @@ class FakeServerTest {
         int[] calls = {0};
         try (Fake f = new Fake((id, op, body) -> {
             if (calls[0]++ == 0) {
-                ByteBuffer b = ByteBuffer.allocate(4 + 2 + 6).putInt(7).putShort((short) 6).put("future".getBytes(StandardCharsets.UTF_8));
+                // the message, then a field this client does not know
+                ByteBuffer b = ByteBuffer.allocate(2 + 6 + 4).putShort((short) 6).put("future".getBytes(StandardCharsets.UTF_8)).putInt(7);
                 return Codec.encodeFrame(1, 0x40, id, b.array());
             }
             return ok(id, op);
