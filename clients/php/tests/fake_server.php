@@ -60,7 +60,7 @@ while ($conn = @stream_socket_accept($server, -1)) {
                 $scenario === 'shutting-down' =>
                     Codec::encodeError($id, ServerException::create(Status::SHUTTING_DOWN->value, 'server is shutting down')),
                 $scenario === 'unknown-status' && $first =>
-                    Codec::encodeFrame(1, 0x40, $id, pack('N', 7) . pack('n', 6) . 'future'),
+                    Codec::encodeFrame(1, 0x40, $id, pack('n', 6) . 'future' . pack('N', 7)), // message, then an unknown field
                 $scenario === 'out-of-order' && $op === Op::LOGIN => (function () use ($id, $op, &$held) {
                     $held = ok($id, $op);
                     return '';
