@@ -239,9 +239,58 @@ class FakeServerTest {
     @Test
     void silentServerTimesOut() throws Exception {
         try (Fake f = new Fake((id, op, body) -> null, null);
-             WxAuthClient c = WxAuthClient.builder().addresses(f.address()).requestTimeout(Duration.ofMillis(100)).build()) {
+             Fake b = new Fake((id, op, body) -> ok(id, op), null);
+             WxAuthClient c = WxAuthClient.builder().addresses(f.address(), b.address())
+                     .requestTimeout(Duration.ofMillis(100)).build()) {
             assertThrows(RequestTimeoutException.class, () -> c.validate("tok"));
+            // no answer within the timeout: the client left the node; the next request goes to B
+            assertEquals(b.address(), c.currentAddress());
+            c.ping();
+            assertEquals(List.of(Op.PING), b.ops());
         }
+    }
+
+    /**
+     * PROTOCOL.md "Clients and several nodes" rule 2: the retryable statuses about the node move the client (a safe
+     * request is repeated once at the next node, REVOKE never); RATE_LIMITED and WECHAT_UNAVAILABLE keep it there.
+     */
+    @TestFactory
+    Stream<DynamicTest> whichStatusesLeaveTheNode() {
+        Map<ServerException, Boolean> cases = new java.util.LinkedHashMap<>();
+        cases.put(new ServerException(Status.SHUTTING_DOWN, "m"), true);
+        cases.put(new ServerException(Status.STORE_UNAVAILABLE, "m"), true);
+        cases.put(new ServerException(Status.SERVER_FULL, "m"), true);
+        cases.put(new ServerException(Status.INTERNAL_ERROR, "m"), true);
+        cases.put(new ServerException(Status.RATE_LIMITED.code, "m", 0, 0, 5, 0, 0, 0, null), false);
+        cases.put(new ServerException(Status.WECHAT_UNAVAILABLE.code, "m", 0, -1, 0, 0, 0, 0, null), false);
+        cases.put(new ServerException(Status.INVALID_TOKEN, "m"), false);
+        return cases.entrySet().stream().map(kv -> DynamicTest.dynamicTest(kv.getKey().status().name(), () -> {
+            ServerException answer = kv.getKey();
+            boolean moves = kv.getValue();
+            try (Fake a = new Fake((id, op, body) -> Codec.encodeError(id, answer), null);
+                 Fake b = new Fake((id, op, body) -> ok(id, op), null)) {
+                try (WxAuthClient c = client(a.address(), b.address())) {
+                    if (moves) {
+                        c.validate("tok"); // safe: repeated once at B
+                        assertEquals(List.of(Op.VALIDATE), b.ops());
+                        assertEquals(b.address(), c.currentAddress());
+                    } else {
+                        ServerException e = assertThrows(ServerException.class, () -> c.validate("tok"));
+                        assertEquals(answer.status(), e.status());
+                        assertEquals(List.of(), b.ops(), "moved to B");
+                        assertEquals(a.address(), c.currentAddress());
+                    }
+                }
+                if (moves) {
+                    try (WxAuthClient c = client(a.address(), b.address())) {
+                        ServerException e = assertThrows(ServerException.class, () -> c.revoke("tok"));
+                        assertEquals(answer.status(), e.status());
+                        assertFalse(b.ops().contains(Op.REVOKE), "REVOKE was repeated");
+                        assertEquals(b.address(), c.currentAddress());
+                    }
+                }
+            }
+        }));
     }
 
     @Test
