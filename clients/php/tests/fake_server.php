@@ -57,6 +57,9 @@ while ($conn = @stream_socket_accept($server, -1)) {
                 $scenario === 'ok' => ok($id, $op),
                 $scenario === 'silent' => '',
                 $scenario === 'close' => null,
+                str_starts_with($scenario, 'status-') => // status-NAME: every request is answered NAME
+                    Codec::encodeError($id, ServerException::create(constant(Status::class . '::' . substr($scenario, 7))->value,
+                        'scripted', errcode: -1, retryAfterMs: 5)),
                 $scenario === 'shutting-down' =>
                     Codec::encodeError($id, ServerException::create(Status::SHUTTING_DOWN->value, 'server is shutting down')),
                 $scenario === 'unknown-status' && $first =>
