@@ -309,7 +309,8 @@ type Result struct {
 }
 
 // Pipeline writes all requests on one connection in one write and waits for every answer (results in request
-// order). There is no fail-over inside a pipeline: errors are returned in place.
+// order). There is no fail-over inside a pipeline: errors are returned in place; an answer that makes the client
+// leave the node (see Options.Addrs) sends the next call to the next address.
 func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 	ctx, cancel := cl.withTimeout(ctx)
 	defer cancel()
@@ -346,6 +347,7 @@ func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 		}
 		return out
 	}
+	leave := false
 	for k, i := range idx {
 		f, err := c.wait(ctx, ops[k], ids[k], chans[k])
 		if err == nil {
@@ -353,6 +355,14 @@ func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 		} else {
 			out[i].Err = err
 		}
+		var se *Error
+		if errors.Is(out[i].Err, ErrConnectionLost) || (errors.As(out[i].Err, &se) && failoverStatus(se.Status)) ||
+			(errors.Is(out[i].Err, ErrTimeout) && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+			leave = true
+		}
+	}
+	if leave {
+		cl.failover(c) // the batch is not repeated, but the next call goes to the next address
 	}
 	return out
 }

@@ -343,6 +343,15 @@ func TestFakeWhichStatusesLeaveTheNode(t *testing.T) {
 						t.Fatal("REVOKE was repeated")
 					}
 				}
+				// a pipeline is not repeated, but its answer moves the client all the same
+				c3 := fastClient(t, a.addr(), b.addr())
+				before := len(b.ops())
+				if rs := c3.Pipeline(ctx, wxauth.Validate{Token: "tok"}); !errors.Is(rs[0].Err, tc.err) {
+					t.Fatalf("pipeline got %v", rs[0].Err)
+				}
+				if len(b.ops()) != before || c3.Addr() != b.addr() {
+					t.Fatalf("pipeline: repeated (%v) or did not move (at %s)", b.ops(), c3.Addr())
+				}
 				return
 			}
 			if !errors.Is(err, tc.err) || len(b.ops()) != 0 || c.Addr() != a.addr() {

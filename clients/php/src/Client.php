@@ -211,13 +211,21 @@ final class Client
         if ($toSend !== []) {
             try {
                 $c = $this->connection();
+                $leave = false;
                 $ids = array_combine(array_keys($toSend), $c->send(array_values($toSend)));
                 foreach ($ids as $i => $id) {
                     try {
                         $results[$i] = self::decodeResponse($c, $toSend[$i][0], $c->wait($id, $deadline));
                     } catch (WxAuthException $e) {
                         $results[$i] = $e;
+                        if ($e instanceof ConnectionLostException || $e instanceof TimeoutException
+                            || ($e instanceof ServerException && $e->status()?->leavesTheNode())) {
+                            $leave = true;
+                        }
                     }
+                }
+                if ($leave) {
+                    $this->failover($c); // the batch is not repeated, but the next call goes to the next address
                 }
             } catch (WxAuthException $e) {
                 foreach (array_keys($toSend) as $i) {

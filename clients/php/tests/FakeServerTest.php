@@ -182,6 +182,14 @@ final class FakeServerTest extends TestCase
         }
         $this->assertNotContains('REVOKE', $b->ops(), 'REVOKE was repeated');
         $this->assertSame($b->address, $c2->currentAddress());
+        // multi() is not repeated, but its answer moves the client all the same
+        $c3 = self::client($a->address, $b->address);
+        $before = count($b->ops());
+        $r = $c3->multi([Request::validate('tok')]);
+        $this->assertInstanceOf(ServerException::class, $r[0]);
+        $this->assertSame($status, $r[0]->status()?->name);
+        $this->assertCount($before, $b->ops(), 'multi() was repeated');
+        $this->assertSame($b->address, $c3->currentAddress());
     }
 
     public function testAuthIsNotSentByHand(): void

@@ -214,6 +214,12 @@ public final class WxAuthClient implements AutoCloseable {
         throw e;
     }
 
+    /** A lost connection, a timeout, or a status about the node: the client leaves the node (rule 2). */
+    private static boolean leavesTheNode(Throwable t) {
+        return t instanceof ConnectionLostException || t instanceof RequestTimeoutException
+                || (t instanceof ServerException se && se.status() != null && se.status().leavesTheNode());
+    }
+
     /** AUTH belongs to the connection (sent on connect); a pooled connection must not change caller halfway. */
     private static FieldLimitException authByHand() {
         return new FieldLimitException("op", "AUTH is sent by the client on connect (caller(id, secret))");
@@ -325,12 +331,14 @@ public final class WxAuthClient implements AutoCloseable {
                         c.abandon(s.requestId());
                         cause = new RequestTimeoutException("no answer to " + s.op() + " in time");
                     }
+                    if (leavesTheNode(cause) && !closed) failover(c); // not repeated; the next call goes elsewhere
                     target.completeExceptionally(cause);
                     return;
                 }
                 try {
                     target.complete(decodeResponse(c, s.op(), frame));
                 } catch (WxAuthException e) {
+                    if (leavesTheNode(e) && !closed) failover(c);
                     target.completeExceptionally(e);
                 }
             });

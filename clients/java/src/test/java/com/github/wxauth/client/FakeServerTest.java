@@ -288,6 +288,15 @@ class FakeServerTest {
                         assertFalse(b.ops().contains(Op.REVOKE), "REVOKE was repeated");
                         assertEquals(b.address(), c.currentAddress());
                     }
+                    // a pipeline is not repeated, but its answer moves the client all the same
+                    try (WxAuthClient c = client(a.address(), b.address())) {
+                        int before = b.ops().size();
+                        var r = c.pipeline(List.of(Request.validate("tok")));
+                        ServerException e = assertThrows(ServerException.class, () -> WxAuthClient.await(r.get(0)));
+                        assertEquals(answer.status(), e.status());
+                        assertEquals(before, b.ops().size(), "the pipeline was repeated");
+                        assertEquals(b.address(), c.currentAddress());
+                    }
                 }
             }
         }));
