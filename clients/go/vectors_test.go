@@ -486,3 +486,30 @@ func TestRequestsNeverPrintSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Tokens are opaque: version 1 has 44 characters, version 2 (shared store) 52; any 1..128 is sent and received,
+// only a token outside the field limit is refused before sending.
+func TestTokensOfAnyLengthUpTo128(t *testing.T) {
+	for _, n := range []int{1, 44, 52, 128} {
+		tok := strings.Repeat("A", n-1) + "_"
+		if _, err := wxauth.EncodeRequest(1, wxauth.Validate{Token: tok}); err != nil {
+			t.Fatalf("%d characters: %v", n, err)
+		}
+		ok, err := wxauth.EncodeOK(1, wxauth.TokenResult{Token: tok, Session: testSession})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := wxauth.ReadFrame(bytes.NewReader(ok), wxauth.DefaultMaxFrame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := wxauth.DecodeOK(wxauth.OpRefresh, f.Body)
+		if err != nil || v.(wxauth.TokenResult).Token != tok {
+			t.Fatalf("%d characters: %v", n, err)
+		}
+	}
+	var fl *wxauth.FieldLimitError
+	if _, err := wxauth.EncodeRequest(1, wxauth.Validate{Token: strings.Repeat("A", 129)}); !errors.As(err, &fl) {
+		t.Fatalf("129 characters: %v", err)
+	}
+}

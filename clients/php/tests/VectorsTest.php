@@ -255,6 +255,20 @@ final class VectorsTest extends TestCase
         $this->assertGreaterThanOrEqual(3, count(Support::vectors()['auth_proofs']));
     }
 
+    /** Tokens are opaque: version 1 has 44 characters, version 2 (shared store) 52; any 1..128 is sent and received. */
+    public function testTokensOfAnyLengthUpTo128(): void
+    {
+        foreach ([1, 44, 52, 128] as $n) {
+            $tok = str_repeat('A', $n - 1) . '_';
+            Codec::encodeRequest(1, Request::validate($tok));
+            $buf = Codec::encodeOk(1, Op::REFRESH, new TokenResult($tok, new Session('wx1', 'o1', '', 1, 2, 3)));
+            $f = Codec::takeFrame($buf, Codec::DEFAULT_MAX_FRAME);
+            $this->assertSame($tok, Codec::decodeOk(Op::REFRESH, $f->body)->token());
+        }
+        $this->expectException(\WxAuth\FieldLimitException::class);
+        Codec::encodeRequest(1, Request::validate(str_repeat('A', 129)));
+    }
+
     public function testUnknownDecryptReasonIsBadPaddingOrKey(): void
     {
         $this->assertSame(DecryptReason::BAD_PADDING_OR_KEY, DecryptReason::fromCode(99));

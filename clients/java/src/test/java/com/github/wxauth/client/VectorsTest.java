@@ -275,6 +275,19 @@ class VectorsTest {
         }));
     }
 
+    /** Tokens are opaque: version 1 has 44 characters, version 2 (shared store) 52; any 1..128 is sent and received. */
+    @Test
+    void tokensOfAnyLengthUpTo128() throws IOException {
+        for (int n : new int[] {1, 44, 52, 128}) {
+            String tok = "A".repeat(n - 1) + "_";
+            Codec.encodeRequest(1, Request.validate(tok));
+            byte[] ok = Codec.encodeOk(1, Op.REFRESH, new TokenResult(tok, new Session("wx1", "o1", "", 1, 2, 3)));
+            Frame f = Codec.readFrame(new ByteArrayInputStream(ok), Codec.DEFAULT_MAX_FRAME);
+            assertEquals(tok, ((TokenResult) Codec.decodeOk(Op.REFRESH, f.body())).token());
+        }
+        assertThrows(FieldLimitException.class, () -> Codec.encodeRequest(1, Request.validate("A".repeat(129))));
+    }
+
     @Test
     void unknownDecryptReasonIsBadPaddingOrKey() {
         assertEquals(DecryptReason.BAD_PADDING_OR_KEY, DecryptReason.of(99));
