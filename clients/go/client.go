@@ -173,6 +173,10 @@ func (cl *Client) dial(ctx context.Context) (*conn, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		var se *Error
+		if errors.As(err, &se) && !failoverStatus(se.Status) {
+			break // NOT_AUTHORIZED, RATE_LIMITED, ...: the same on every node (PROTOCOL.md rule 1): fail at once
+		}
 	}
 	return nil, last
 }

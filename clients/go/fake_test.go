@@ -360,3 +360,17 @@ func TestFakeWhichStatusesLeaveTheNode(t *testing.T) {
 		})
 	}
 }
+
+// PROTOCOL.md rule 1: a status not about the node while connecting (RATE_LIMITED in place of HELLO, NOT_AUTHORIZED
+// for AUTH) is the same on every node: the call fails at once, the next node is not tried.
+func TestFakeRateLimitedInPlaceOfHelloFailsAtOnce(t *testing.T) {
+	a := startFakeGreeting(t, nil, wxauth.EncodeError(0, &wxauth.Error{Status: wxauth.StatusRateLimited, Message: "m", RetryAfterMs: 1000}))
+	b := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) { return okFor(id, op), false })
+	c := fastClient(t, a.addr(), b.addr())
+	if _, err := c.Ping(context.Background()); !errors.Is(err, wxauth.ErrRateLimited) {
+		t.Fatalf("got %v", err)
+	}
+	if ops := b.ops(); len(ops) != 0 {
+		t.Fatalf("B was tried: %v", ops)
+	}
+}

@@ -101,6 +101,12 @@ final class Client
                     $this->callerSecret);
                 $this->current = $idx;
                 return $this->conn;
+            } catch (ServerException $e) {
+                // NOT_AUTHORIZED, RATE_LIMITED, ...: the same on every node (PROTOCOL.md rule 1): fail at once
+                if (!$e->status()?->leavesTheNode()) {
+                    throw $e;
+                }
+                $last = $e;
             } catch (WxAuthException $e) {
                 $last = $e;
             }

@@ -123,6 +123,20 @@ final class FakeServerTest extends TestCase
         $this->assertSame(['PING'], $b->ops());
     }
 
+    /** Rule 1: a status not about the node while connecting is the same on every node: fail at once. */
+    public function testRateLimitedInPlaceOfHelloFailsAtOnce(): void
+    {
+        $a = new FakeServer('rate-limited-greeting');
+        $b = new FakeServer('ok');
+        try {
+            self::client($a->address, $b->address)->ping();
+            $this->fail('no exception');
+        } catch (ServerException $e) {
+            $this->assertSame('RATE_LIMITED', $e->status()?->name);
+        }
+        $this->assertSame([], $b->ops(), 'B was tried');
+    }
+
     public function testSilentServerTimesOut(): void
     {
         $f = new FakeServer('silent');

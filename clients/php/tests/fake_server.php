@@ -35,6 +35,11 @@ function ok(int $id, Op $op): string
 $count = 0;
 $held = '';
 while ($conn = @stream_socket_accept($server, -1)) {
+    if ($scenario === 'rate-limited-greeting') {
+        fwrite($conn, Codec::encodeError(0, ServerException::create(Status::RATE_LIMITED->value, 'm', retryAfterMs: 1000)));
+        fclose($conn);
+        continue;
+    }
     if ($scenario === 'server-full-greeting') {
         fwrite($conn, Codec::encodeError(0, ServerException::create(Status::SERVER_FULL->value, 'too many connections')));
         fclose($conn);

@@ -177,6 +177,10 @@ public final class WxAuthClient implements AutoCloseable {
                     if (current == start) current = idx;
                 }
                 return c;
+            } catch (ServerException e) {
+                // NOT_AUTHORIZED, RATE_LIMITED, ...: the same on every node (PROTOCOL.md rule 1): fail at once
+                if (e.status() == null || !e.status().leavesTheNode()) throw e;
+                last = e;
             } catch (WxAuthException e) {
                 last = e;
             }

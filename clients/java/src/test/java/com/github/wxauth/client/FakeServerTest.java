@@ -236,6 +236,17 @@ class FakeServerTest {
         }
     }
 
+    /** Rule 1: a status not about the node while connecting is the same on every node: fail at once. */
+    @Test
+    void rateLimitedInPlaceOfHelloFailsAtOnce() throws Exception {
+        byte[] limited = Codec.encodeError(0, new ServerException(Status.RATE_LIMITED.code, "m", 0, 0, 1000, 0, 0, 0, null));
+        try (Fake a = new Fake(null, limited); Fake b = new Fake((id, op, body) -> ok(id, op), null);
+             WxAuthClient c = client(a.address(), b.address())) {
+            assertEquals(Status.RATE_LIMITED, assertThrows(ServerException.class, c::ping).status());
+            assertEquals(List.of(), b.ops(), "B was tried");
+        }
+    }
+
     @Test
     void silentServerTimesOut() throws Exception {
         try (Fake f = new Fake((id, op, body) -> null, null);
