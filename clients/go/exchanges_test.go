@@ -164,4 +164,3 @@ func runExchange(t *testing.T, s *wxtest.Server, ex exchange) {
 func isReset(err error) bool {
 	return bytes.Contains([]byte(err.Error()), []byte("connection reset"))
 }
-
