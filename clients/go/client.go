@@ -23,12 +23,15 @@ import (
 // Options configure a Client.
 type Options struct {
 	// Addrs are the servers ("host:port"), tried in order. The client uses one address at a time; it moves to the
-	// next one when it cannot connect (HELLO and AUTH included), when a connection is lost, or when the server
-	// answers SHUTTING_DOWN or STORE_UNAVAILABLE. A request that failed that way after it was sent is retried once,
-	// at the next address, only when it is safe to repeat: PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE,
-	// CHECK_SESSION_KEY, and LOGIN (the server remembers a code's outcome). REFRESH, REVOKE, REVOKE_USER,
-	// PHONE_NUMBER and RESET_SESSION_KEY are never repeated: their error is returned. A request that never
-	// reached a socket is always retried.
+	// next one when it cannot connect (HELLO and AUTH included), when a connection is lost, when a request got no
+	// answer within its timeout, or when the server answers one of the statuses about the node: SHUTTING_DOWN,
+	// STORE_UNAVAILABLE, SERVER_FULL or INTERNAL_ERROR (RATE_LIMITED and WECHAT_UNAVAILABLE do not move it). A
+	// request that failed that way after it was sent is retried once, at the next address, only when it is safe
+	// to repeat: PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, and LOGIN (the server remembers a
+	// code's outcome). REFRESH, REVOKE, REVOKE_USER, PHONE_NUMBER and RESET_SESSION_KEY are never repeated: their
+	// error is returned. A timed-out request is not repeated either (its deadline is spent). A request that never
+	// reached a socket is always retried. Requests already sent to a node the client leaves still get their
+	// answers there (the connection is retired, not closed).
 	Addrs []string
 	// CallerID and CallerSecret answer a HELLO that requires AUTH; the secret is used as its UTF-8 bytes.
 	CallerID     string
@@ -170,6 +173,10 @@ func (cl *Client) dial(ctx context.Context) (*conn, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		var se *Error
+		if errors.As(err, &se) && !failoverStatus(se.Status) {
+			break // NOT_AUTHORIZED, RATE_LIMITED, ...: the same on every node (PROTOCOL.md rule 1): fail at once
+		}
 	}
 	return nil, last
 }
@@ -204,7 +211,15 @@ func safeToRepeat(op Op) bool {
 // not change caller halfway.
 var errAuthByHand = &FieldLimitError{Field: "op", Msg: "AUTH is sent by the client on connect (Options.CallerID)"}
 
-func failoverStatus(s Status) bool { return s == StatusShuttingDown || s == StatusStoreUnavailable }
+// failoverStatus: the retryable statuses about the node (PROTOCOL.md "Clients and several nodes" rule 2).
+// RATE_LIMITED and WECHAT_UNAVAILABLE are about the caller or WeChat and keep the client where it is.
+func failoverStatus(s Status) bool {
+	switch s {
+	case StatusShuttingDown, StatusStoreUnavailable, StatusServerFull, StatusInternalError:
+		return true
+	}
+	return false
+}
 
 func (cl *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); !ok && cl.opts.RequestTimeout > 0 {
@@ -226,7 +241,7 @@ func decodeResponse(c *conn, op Op, f Frame) (interface{}, error) {
 	if err != nil {
 		return nil, protocolErr(c.addr, "undecodable "+Status(f.Kind).String()+" body", err)
 	}
-	if e.Status == StatusShuttingDown {
+	if failoverStatus(e.Status) {
 		c.retire() // finish what is pending there, send nothing new
 	}
 	return nil, e
@@ -266,7 +281,13 @@ func (cl *Client) Do(ctx context.Context, req Request) (interface{}, error) {
 		if errors.As(err, &fl) {
 			return nil, err
 		}
-		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			if sent && errors.Is(err, ErrTimeout) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				cl.failover(c) // no answer within the timeout: leave the node; the spent deadline allows no repeat
+			}
 			return nil, err
 		}
 		if !sent && unsent < 2 {
@@ -292,7 +313,8 @@ type Result struct {
 }
 
 // Pipeline writes all requests on one connection in one write and waits for every answer (results in request
-// order). There is no fail-over inside a pipeline: errors are returned in place.
+// order). There is no fail-over inside a pipeline: errors are returned in place; an answer that makes the client
+// leave the node (see Options.Addrs) sends the next call to the next address.
 func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 	ctx, cancel := cl.withTimeout(ctx)
 	defer cancel()
@@ -329,6 +351,7 @@ func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 		}
 		return out
 	}
+	leave := false
 	for k, i := range idx {
 		f, err := c.wait(ctx, ops[k], ids[k], chans[k])
 		if err == nil {
@@ -336,6 +359,14 @@ func (cl *Client) Pipeline(ctx context.Context, reqs ...Request) []Result {
 		} else {
 			out[i].Err = err
 		}
+		var se *Error
+		if errors.Is(out[i].Err, ErrConnectionLost) || (errors.As(out[i].Err, &se) && failoverStatus(se.Status)) ||
+			(errors.Is(out[i].Err, ErrTimeout) && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+			leave = true
+		}
+	}
+	if leave {
+		cl.failover(c) // the batch is not repeated, but the next call goes to the next address
 	}
 	return out
 }

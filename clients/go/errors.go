@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 )
 
 // Status is a response's kind byte.
@@ -185,16 +184,19 @@ func Retryable(err error) bool {
 
 // ---- error bodies: the one place that knows their layouts ---------------------------------------------------
 
-// DecodeErrorBody decodes the body of a non-OK status. Every error body ends with `message str`; the known
-// statuses put fixed fields before it. A status this client does not know is skipped using that common shape:
-// the message is the trailing str whose u16 length exactly covers the rest of the body (empty when none does).
+// DecodeErrorBody decodes the body of a non-OK status. Every error body is `message str` first, then the status's
+// own fields (PROTOCOL.md "Responses and statuses"). A known status's body is consumed exactly; a status this client
+// does not know has its message read and the rest of its body skipped (later versions may add fields there).
 func DecodeErrorBody(status Status, requestID uint32, body []byte) (*Error, error) {
 	e := &Error{Status: status, RequestID: requestID, Body: append([]byte(nil), body...)}
-	if !status.Known() || status == StatusOK {
-		e.Message = trailingMessage(body)
-		return e, nil
-	}
 	r := &reader{buf: body}
+	e.Message = r.str("message", false)
+	if !status.Known() || status == StatusOK {
+		if r.err != nil {
+			return nil, r.err
+		}
+		return e, nil // the rest of an unknown status's body is skipped
+	}
 	switch status {
 	case StatusUnsupportedVersion:
 		e.Supported = r.u8("supported")
@@ -208,26 +210,18 @@ func DecodeErrorBody(status Status, requestID uint32, body []byte) (*Error, erro
 	case StatusDecryptFailed:
 		e.Reason = DecryptReason(r.u8("reason"))
 	}
-	e.Message = r.str("message", false)
 	if err := r.end(); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-func trailingMessage(body []byte) string {
-	for i := 0; i+2 <= len(body); i++ {
-		n := int(binary.BigEndian.Uint16(body[i:]))
-		if i+2+n == len(body) && utf8.Valid(body[i+2:]) {
-			return string(body[i+2:])
-		}
-	}
-	return ""
-}
-
 // EncodeErrorBody is DecodeErrorBody's inverse (tests and fake servers). An unknown status sends e.Body as is.
 func EncodeErrorBody(e *Error) []byte {
-	var b []byte
+	if !e.Status.Known() {
+		return append([]byte(nil), e.Body...)
+	}
+	b := appendStrRaw(nil, e.Message)
 	switch e.Status {
 	case StatusUnsupportedVersion:
 		b = append(b, e.Supported)
@@ -240,12 +234,8 @@ func EncodeErrorBody(e *Error) []byte {
 		b = binary.BigEndian.AppendUint32(b, uint32(e.Errcode))
 	case StatusDecryptFailed:
 		b = append(b, uint8(e.Reason))
-	default:
-		if !e.Status.Known() {
-			return append([]byte(nil), e.Body...)
-		}
 	}
-	return appendStrRaw(b, e.Message)
+	return b
 }
 
 // EncodeError returns the complete error response frame.

@@ -110,10 +110,10 @@ func TestFakeUnknownStatusIsTypedAndKeepsTheConnection(t *testing.T) {
 	var calls int
 	f := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) {
 		calls++
-		if calls == 1 { // status 0x40 with a field this client does not know, then the message
-			body := binary.BigEndian.AppendUint32(nil, 7)
-			body = append(body, 0, 6)
+		if calls == 1 { // status 0x40: the message, then a field this client does not know
+			body := []byte{0, 6}
 			body = append(body, "future"...)
+			body = binary.BigEndian.AppendUint32(body, 7)
 			return wxauth.EncodeFrame(1, 0x40, id, body), false
 		}
 		return okFor(id, op), false
@@ -273,12 +273,17 @@ func TestFakeErrorFrameInPlaceOfHello(t *testing.T) {
 
 func TestFakeSilentServerTimesOut(t *testing.T) {
 	f := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) { return nil, false })
-	c := fastClient(t, f.addr())
+	b := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) { return okFor(id, op), false })
+	c := fastClient(t, f.addr(), b.addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.Validate(ctx, "tok")
 	if !errors.Is(err, wxauth.ErrTimeout) {
 		t.Fatalf("got %v", err)
+	}
+	// no answer within the timeout: the client left the node; the next request goes to B
+	if _, err := c.Ping(context.Background()); err != nil || c.Addr() != b.addr() || len(b.ops()) != 1 {
+		t.Fatalf("after a timeout: %v, at %s, B saw %v", err, c.Addr(), b.ops())
 	}
 }
 
@@ -294,5 +299,78 @@ func TestFakeAuthIsNotSentByHand(t *testing.T) {
 	}
 	if ops := f.ops(); len(ops) != 1 || ops[0] != wxauth.OpPing {
 		t.Fatalf("server saw %v", ops)
+	}
+}
+
+// PROTOCOL.md "Clients and several nodes" rule 2: the retryable statuses about the node move the client (and a
+// safe request is repeated once at the next node); RATE_LIMITED and WECHAT_UNAVAILABLE keep it where it is.
+func TestFakeWhichStatusesLeaveTheNode(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		err   *wxauth.Error
+		moves bool
+	}{
+		{&wxauth.Error{Status: wxauth.StatusShuttingDown, Message: "m"}, true},
+		{&wxauth.Error{Status: wxauth.StatusStoreUnavailable, Message: "m"}, true},
+		{&wxauth.Error{Status: wxauth.StatusServerFull, Message: "m"}, true},
+		{&wxauth.Error{Status: wxauth.StatusInternalError, Message: "m"}, true},
+		{&wxauth.Error{Status: wxauth.StatusRateLimited, Message: "m", RetryAfterMs: 5}, false},
+		{&wxauth.Error{Status: wxauth.StatusWeChatUnavailable, Message: "m", Errcode: -1}, false},
+		{&wxauth.Error{Status: wxauth.StatusInvalidToken, Message: "m"}, false},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.err.Status.String(), func(t *testing.T) {
+			a := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) {
+				return wxauth.EncodeError(id, tc.err), false
+			})
+			b := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) { return okFor(id, op), false })
+			c := fastClient(t, a.addr(), b.addr())
+			_, err := c.Validate(ctx, "tok") // safe to repeat
+			if tc.moves {
+				if err != nil || len(b.ops()) != 1 || c.Addr() != b.addr() {
+					t.Fatalf("should have moved and repeated at B: %v, B saw %v", err, b.ops())
+				}
+				c2 := fastClient(t, a.addr(), b.addr())
+				if err := c2.Revoke(ctx, "tok"); !errors.Is(err, tc.err) { // never repeated: the status is the answer
+					t.Fatalf("REVOKE got %v", err)
+				}
+				if c2.Addr() != b.addr() {
+					t.Fatal("REVOKE's status did not move the client")
+				}
+				for _, op := range b.ops() {
+					if op == wxauth.OpRevoke {
+						t.Fatal("REVOKE was repeated")
+					}
+				}
+				// a pipeline is not repeated, but its answer moves the client all the same
+				c3 := fastClient(t, a.addr(), b.addr())
+				before := len(b.ops())
+				if rs := c3.Pipeline(ctx, wxauth.Validate{Token: "tok"}); !errors.Is(rs[0].Err, tc.err) {
+					t.Fatalf("pipeline got %v", rs[0].Err)
+				}
+				if len(b.ops()) != before || c3.Addr() != b.addr() {
+					t.Fatalf("pipeline: repeated (%v) or did not move (at %s)", b.ops(), c3.Addr())
+				}
+				return
+			}
+			if !errors.Is(err, tc.err) || len(b.ops()) != 0 || c.Addr() != a.addr() {
+				t.Fatalf("should have stayed at A: %v, B saw %v", err, b.ops())
+			}
+		})
+	}
+}
+
+// PROTOCOL.md rule 1: a status not about the node while connecting (RATE_LIMITED in place of HELLO, NOT_AUTHORIZED
+// for AUTH) is the same on every node: the call fails at once, the next node is not tried.
+func TestFakeRateLimitedInPlaceOfHelloFailsAtOnce(t *testing.T) {
+	a := startFakeGreeting(t, nil, wxauth.EncodeError(0, &wxauth.Error{Status: wxauth.StatusRateLimited, Message: "m", RetryAfterMs: 1000}))
+	b := startFake(t, func(id uint32, op wxauth.Op, _ []byte) ([]byte, bool) { return okFor(id, op), false })
+	c := fastClient(t, a.addr(), b.addr())
+	if _, err := c.Ping(context.Background()); !errors.Is(err, wxauth.ErrRateLimited) {
+		t.Fatalf("got %v", err)
+	}
+	if ops := b.ops(); len(ops) != 0 {
+		t.Fatalf("B was tried: %v", ops)
 	}
 }

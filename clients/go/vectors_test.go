@@ -33,6 +33,14 @@ type vectorFile struct {
 	Requests        []vector       `json:"requests"`
 	Responses       []vector       `json:"responses"`
 	Invalid         []vector       `json:"invalid"`
+	UnknownStatuses []vector       `json:"unknown_statuses"`
+	AuthProofs      []authProof    `json:"auth_proofs"`
+}
+
+type authProof struct {
+	Secret   string `json:"secret"`
+	NonceHex string `json:"nonce_hex"`
+	ProofHex string `json:"proof_hex"`
 }
 
 func loadVectors(t *testing.T) vectorFile {
@@ -291,7 +299,7 @@ func TestVectorTablesMatch(t *testing.T) {
 	if !reflect.DeepEqual(ops, v.Opcodes) || !reflect.DeepEqual(statuses, v.Statuses) || !reflect.DeepEqual(reasons, v.Reasons) {
 		t.Fatalf("tables differ:\nops %v\n vs %v\nstatuses %v\n vs %v\nreasons %v\n vs %v", ops, v.Opcodes, statuses, v.Statuses, reasons, v.Reasons)
 	}
-	if len(v.Requests) < 8 || len(v.Responses) < 20 || len(v.Invalid) < 9 {
+	if len(v.Requests) < 8 || len(v.Responses) < 20 || len(v.Invalid) < 9 || len(v.UnknownStatuses) < 2 || len(v.AuthProofs) < 3 {
 		t.Fatal("vector file looks truncated")
 	}
 }
@@ -400,6 +408,52 @@ func TestInvalidVectors(t *testing.T) {
 	}
 }
 
+// unknown_statuses: the client reads the message of a status it does not know and skips the rest of the body.
+func TestUnknownStatusVectors(t *testing.T) {
+	for _, vec := range loadVectors(t).UnknownStatuses {
+		vec := vec
+		t.Run(vec.Name, func(t *testing.T) {
+			d := vec.Decoded
+			f, err := wxauth.ReadFrame(&oneByteReader{data: unhex(t, vec.Hex)}, wxauth.DefaultMaxFrame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.RequestID != uint32(num(t, d, "request_id")) || int(f.Kind) != int(num(t, d, "status_code")) {
+				t.Fatalf("frame id %d kind %d", f.RequestID, f.Kind)
+			}
+			if wxauth.Status(f.Kind).Known() {
+				t.Fatalf("status %d is known to this client: the vector tests nothing", f.Kind)
+			}
+			e, err := wxauth.DecodeErrorBody(wxauth.Status(f.Kind), f.RequestID, f.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Message != str(d, "message") || e.Retryable() || wxauth.Retryable(e) {
+				t.Fatalf("got %+v", e)
+			}
+			// the same body under a known status without fields has bytes left over: a protocol error
+			if len(f.Body) > 2+len(e.Message) {
+				if _, err := wxauth.DecodeErrorBody(wxauth.StatusInvalidToken, f.RequestID, f.Body); err == nil {
+					t.Fatal("a known status's body with bytes left over was accepted")
+				}
+			}
+		})
+	}
+}
+
+// auth_proofs: HMAC-SHA256 keyed with the caller secret's UTF-8 bytes (never hex-decoded).
+func TestAuthProofVectors(t *testing.T) {
+	for i, vec := range loadVectors(t).AuthProofs {
+		vec := vec
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			got := wxauth.AuthProof([]byte(vec.Secret), unhex(t, vec.NonceHex))
+			if hex.EncodeToString(got) != vec.ProofHex {
+				t.Fatal("proof differs from the vector") // never print the secret
+			}
+		})
+	}
+}
+
 type oneByteReader struct {
 	data []byte
 	pos  int
@@ -430,5 +484,32 @@ func TestRequestsNeverPrintSecrets(t *testing.T) {
 				t.Fatalf("%T prints a secret with %s: %s", r, format, s)
 			}
 		}
+	}
+}
+
+// Tokens are opaque: version 1 has 44 characters, version 2 (shared store) 52; any 1..128 is sent and received,
+// only a token outside the field limit is refused before sending.
+func TestTokensOfAnyLengthUpTo128(t *testing.T) {
+	for _, n := range []int{1, 44, 52, 128} {
+		tok := strings.Repeat("A", n-1) + "_"
+		if _, err := wxauth.EncodeRequest(1, wxauth.Validate{Token: tok}); err != nil {
+			t.Fatalf("%d characters: %v", n, err)
+		}
+		ok, err := wxauth.EncodeOK(1, wxauth.TokenResult{Token: tok, Session: testSession})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := wxauth.ReadFrame(bytes.NewReader(ok), wxauth.DefaultMaxFrame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := wxauth.DecodeOK(wxauth.OpRefresh, f.Body)
+		if err != nil || v.(wxauth.TokenResult).Token != tok {
+			t.Fatalf("%d characters: %v", n, err)
+		}
+	}
+	var fl *wxauth.FieldLimitError
+	if _, err := wxauth.EncodeRequest(1, wxauth.Validate{Token: strings.Repeat("A", 129)}); !errors.As(err, &fl) {
+		t.Fatalf("129 characters: %v", err)
 	}
 }

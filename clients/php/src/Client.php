@@ -11,11 +11,14 @@ namespace WxAuth;
  *     $issued = $wx->login('wx1234567890abcdef', $code);
  *     $session = $wx->validate($issued->token());
  *
- * Fail-over: the client uses one address at a time and moves to the next when it cannot connect (every address is
- * tried once), when a connection is lost, or when the server answers SHUTTING_DOWN or STORE_UNAVAILABLE. A request
+ * Fail-over (PROTOCOL.md "Clients and several nodes"): the client uses one address at a time and moves to the next
+ * when it cannot connect (every address is tried once), when a connection is lost, when a request got no answer
+ * within the timeout, or when the server answers a status about the node (Status::leavesTheNode(): SHUTTING_DOWN,
+ * STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR; RATE_LIMITED and WECHAT_UNAVAILABLE do not move it). A request
  * that failed that way after it was sent is retried once, at the next address, only when it is safe to repeat
- * (Op::safeToRepeat(): PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN); the others' exceptions
- * are thrown.
+ * (Op::safeToRepeat(): PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN; a timed-out request is
+ * not, its deadline is spent); the others' exceptions are thrown. Requests already sent to the node it leaves still
+ * get their answers there (the connection is retired, not closed).
  */
 final class Client
 {
@@ -98,6 +101,12 @@ final class Client
                     $this->callerSecret);
                 $this->current = $idx;
                 return $this->conn;
+            } catch (ServerException $e) {
+                // NOT_AUTHORIZED, RATE_LIMITED, ...: the same on every node (PROTOCOL.md rule 1): fail at once
+                if (!$e->status()?->leavesTheNode()) {
+                    throw $e;
+                }
+                $last = $e;
             } catch (WxAuthException $e) {
                 $last = $e;
             }
@@ -127,7 +136,7 @@ final class Client
         } catch (DecodeException $de) {
             throw new ProtocolException('undecodable ' . Status::nameOf($f->kind) . " body from {$c->address}", 0, $de);
         }
-        if ($e instanceof ShuttingDownException) {
+        if ($e->status()?->leavesTheNode()) {
             $c->retire(); // finish what is pending there, send nothing new
         }
         throw $e;
@@ -160,7 +169,20 @@ final class Client
                     continue;
                 }
                 throw $e;
-            } catch (ConnectionLostException | ShuttingDownException | StoreUnavailableException $e) {
+            } catch (TimeoutException $e) {
+                $this->failover($c); // no answer in time: leave the node (the spent deadline allows no repeat)
+                throw $e;
+            } catch (ServerException $e) {
+                if (!$e->status()?->leavesTheNode()) {
+                    throw $e;
+                }
+                $this->failover($c);
+                if (!$repeated && $op->safeToRepeat() && microtime(true) < $deadline) {
+                    $repeated = true;
+                    continue;
+                }
+                throw $e;
+            } catch (ConnectionLostException $e) {
                 $this->failover($c);
                 if (!$repeated && $op->safeToRepeat() && microtime(true) < $deadline) {
                     $repeated = true;
@@ -195,13 +217,21 @@ final class Client
         if ($toSend !== []) {
             try {
                 $c = $this->connection();
+                $leave = false;
                 $ids = array_combine(array_keys($toSend), $c->send(array_values($toSend)));
                 foreach ($ids as $i => $id) {
                     try {
                         $results[$i] = self::decodeResponse($c, $toSend[$i][0], $c->wait($id, $deadline));
                     } catch (WxAuthException $e) {
                         $results[$i] = $e;
+                        if ($e instanceof ConnectionLostException || $e instanceof TimeoutException
+                            || ($e instanceof ServerException && $e->status()?->leavesTheNode())) {
+                            $leave = true;
+                        }
                     }
+                }
+                if ($leave) {
+                    $this->failover($c); // the batch is not repeated, but the next call goes to the next address
                 }
             } catch (WxAuthException $e) {
                 foreach (array_keys($toSend) as $i) {

@@ -141,17 +141,18 @@ class ServerException extends WxAuthException
     // ---- error bodies: the one place that knows their layouts ---------------------------------------------
 
     /**
-     * Decodes the body of a non-OK status. Every error body ends with `message str`; the known statuses put fixed
-     * fields before it. A status this client does not know is skipped using that common shape: the message is the
-     * trailing str whose u16 length exactly covers the rest of the body (empty when none does).
+     * Decodes the body of a non-OK status: every error body is `message str` first, then the status's own fields
+     * (PROTOCOL.md "Responses and statuses"). A known status's body is consumed exactly; a status this client does
+     * not know has its message read and the rest of its body skipped (later versions may add fields there).
      */
     public static function decode(int $statusCode, int $requestId, string $body): self
     {
         $status = Status::tryFrom($statusCode);
-        if ($status === null || $status === Status::OK) {
-            return self::create($statusCode, self::trailingMessage($body), $requestId, body: $body);
-        }
         $r = new BodyReader($body);
+        $message = $r->str('message');
+        if ($status === null || $status === Status::OK) {
+            return self::create($statusCode, $message, $requestId, body: $body); // the rest is skipped
+        }
         $errcode = $retryAfter = $supported = $maxFrame = $reason = 0;
         switch ($status) {
             case Status::UNSUPPORTED_VERSION:
@@ -174,24 +175,8 @@ class ServerException extends WxAuthException
             default:
                 break;
         }
-        $message = $r->str('message');
         $r->end();
         return self::create($statusCode, $message, $requestId, $errcode, $retryAfter, $supported, $maxFrame, $reason, $body);
-    }
-
-    private static function trailingMessage(string $body): string
-    {
-        $len = strlen($body);
-        for ($i = 0; $i + 2 <= $len; $i++) {
-            $n = unpack('n', $body, $i)[1];
-            if ($i + 2 + $n === $len) {
-                $text = substr($body, $i + 2);
-                if (preg_match('//u', $text) === 1) {
-                    return $text;
-                }
-            }
-        }
-        return '';
     }
 
     /** The error body (tests and fake servers); an unknown status sends $body as is. */
@@ -201,7 +186,7 @@ class ServerException extends WxAuthException
         if ($status === null) {
             return $this->body;
         }
-        $prefix = match ($status) {
+        $fields = match ($status) {
             Status::UNSUPPORTED_VERSION => pack('C', $this->supported),
             Status::FRAME_TOO_LARGE => pack('N', $this->maxFrame),
             Status::WECHAT_REJECTED, Status::WECHAT_UNAVAILABLE => pack('N', $this->errcode & 0xFFFFFFFF),
@@ -209,7 +194,7 @@ class ServerException extends WxAuthException
             Status::DECRYPT_FAILED => pack('C', $this->reasonCode),
             default => '',
         };
-        return $prefix . Codec::str($this->serverMessage);
+        return Codec::str($this->serverMessage) . $fields;
     }
 }
 
@@ -238,6 +223,7 @@ class NotAuthorizedException extends ServerException {}
 class ShuttingDownException extends ServerException {}
 /** The server cannot keep changes; nothing was changed. A LOGIN refused this way did not spend its code. */
 class StoreUnavailableException extends ServerException {}
+/** Retry once (the client moves to the next address). */
 class InternalErrorException extends ServerException {}
 /** A status this client does not know: not retryable; the connection is kept. */
 class UnknownStatusException extends ServerException {}

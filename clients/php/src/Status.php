@@ -37,6 +37,18 @@ enum Status: int
         };
     }
 
+    /**
+     * The retryable statuses about the node (PROTOCOL.md "Clients and several nodes" rule 2): the client leaves it.
+     * RATE_LIMITED and WECHAT_UNAVAILABLE are about the caller or WeChat and keep the client where it is.
+     */
+    public function leavesTheNode(): bool
+    {
+        return match ($this) {
+            self::SHUTTING_DOWN, self::STORE_UNAVAILABLE, self::SERVER_FULL, self::INTERNAL_ERROR => true,
+            default => false,
+        };
+    }
+
     /** "STATUS_0x40" for codes this client does not know. */
     public static function nameOf(int $code): string
     {

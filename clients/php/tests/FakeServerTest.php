@@ -9,6 +9,7 @@ use WxAuth\Client;
 use WxAuth\ConnectionLostException;
 use WxAuth\ProtocolException;
 use WxAuth\Request;
+use WxAuth\ServerException;
 use WxAuth\ServerFullException;
 use WxAuth\Session;
 use WxAuth\ShuttingDownException;
@@ -122,12 +123,87 @@ final class FakeServerTest extends TestCase
         $this->assertSame(['PING'], $b->ops());
     }
 
+    /** Rule 1: a status not about the node while connecting is the same on every node: fail at once. */
+    public function testRateLimitedInPlaceOfHelloFailsAtOnce(): void
+    {
+        $a = new FakeServer('rate-limited-greeting');
+        $b = new FakeServer('ok');
+        try {
+            self::client($a->address, $b->address)->ping();
+            $this->fail('no exception');
+        } catch (ServerException $e) {
+            $this->assertSame('RATE_LIMITED', $e->status()?->name);
+        }
+        $this->assertSame([], $b->ops(), 'B was tried');
+    }
+
     public function testSilentServerTimesOut(): void
     {
         $f = new FakeServer('silent');
-        $c = new Client($f->address, ['timeout' => 0.1]);
-        $this->expectException(TimeoutException::class);
-        $c->validate('tok');
+        $b = new FakeServer('ok');
+        $c = new Client([$f->address, $b->address], ['timeout' => 0.1]);
+        try {
+            $c->validate('tok');
+            $this->fail('no exception');
+        } catch (TimeoutException $e) {
+            $this->assertTrue($e->isRetryable());
+        }
+        // no answer within the timeout: the client left the node; the next request goes to B
+        $this->assertSame($b->address, $c->currentAddress());
+        $c->ping();
+        $this->assertSame(['PING'], $b->ops());
+    }
+
+    public static function nodeStatuses(): array
+    {
+        return ['SHUTTING_DOWN' => ['SHUTTING_DOWN', true], 'STORE_UNAVAILABLE' => ['STORE_UNAVAILABLE', true],
+            'SERVER_FULL' => ['SERVER_FULL', true], 'INTERNAL_ERROR' => ['INTERNAL_ERROR', true],
+            'RATE_LIMITED' => ['RATE_LIMITED', false], 'WECHAT_UNAVAILABLE' => ['WECHAT_UNAVAILABLE', false],
+            'INVALID_TOKEN' => ['INVALID_TOKEN', false]];
+    }
+
+    /**
+     * PROTOCOL.md "Clients and several nodes" rule 2: the retryable statuses about the node move the client (a safe
+     * request is repeated once at the next node, REVOKE never); RATE_LIMITED and WECHAT_UNAVAILABLE keep it there.
+     *
+     * @dataProvider nodeStatuses
+     */
+    public function testWhichStatusesLeaveTheNode(string $status, bool $moves): void
+    {
+        $a = new FakeServer('status-' . $status);
+        $b = new FakeServer('ok');
+        $c = self::client($a->address, $b->address);
+        if (!$moves) {
+            try {
+                $c->validate('tok');
+                $this->fail('no exception');
+            } catch (ServerException $e) {
+                $this->assertSame($status, $e->status()?->name);
+            }
+            $this->assertSame([], $b->ops(), 'moved to B');
+            $this->assertSame($a->address, $c->currentAddress());
+            return;
+        }
+        $this->assertInstanceOf(Session::class, $c->validate('tok'), 'VALIDATE is repeated once at B');
+        $this->assertSame(['VALIDATE'], $b->ops());
+        $this->assertSame($b->address, $c->currentAddress());
+        $c2 = self::client($a->address, $b->address);
+        try {
+            $c2->revoke('tok');
+            $this->fail('no exception');
+        } catch (ServerException $e) {
+            $this->assertSame($status, $e->status()?->name);
+        }
+        $this->assertNotContains('REVOKE', $b->ops(), 'REVOKE was repeated');
+        $this->assertSame($b->address, $c2->currentAddress());
+        // multi() is not repeated, but its answer moves the client all the same
+        $c3 = self::client($a->address, $b->address);
+        $before = count($b->ops());
+        $r = $c3->multi([Request::validate('tok')]);
+        $this->assertInstanceOf(ServerException::class, $r[0]);
+        $this->assertSame($status, $r[0]->status()?->name);
+        $this->assertCount($before, $b->ops(), 'multi() was repeated');
+        $this->assertSame($b->address, $c3->currentAddress());
     }
 
     public function testAuthIsNotSentByHand(): void

@@ -79,7 +79,7 @@ final class IntegrationTest extends TestCase
         $c = self::client($s->address);
         $minted = $s->mint('php-alice');
         $issued = $c->login($s->devAppId, $minted['code']);
-        $this->assertMatchesRegularExpression('/^[A-Za-z0-9_-]{44}$/', $issued->token());
+        $this->assertMatchesRegularExpression('/^[A-Za-z0-9_-]{1,128}$/', $issued->token());
         $this->assertStringNotContainsString($issued->token(), print_r($issued, true), 'print_r shows the token');
         $ss = $issued->session;
         $this->assertSame([$s->devAppId, $minted['openid']], [$ss->appId, $ss->openid]);
@@ -229,7 +229,7 @@ final class IntegrationTest extends TestCase
         $e = $this->expectThrown(TimeoutException::class, fn () => $c->login($s->devAppId, $code));
         $this->assertTrue($e->isRetryable());
         $c->ping(); // still usable; the late answer is dropped
-        $this->assertMatchesRegularExpression('/^[A-Za-z0-9_-]{44}$/', self::client($s->address)->login($s->devAppId, $code)->token(),
+        $this->assertMatchesRegularExpression('/^[A-Za-z0-9_-]{1,128}$/', self::client($s->address)->login($s->devAppId, $code)->token(),
             "the code's late answer was kept");
         $s->stop();
     }

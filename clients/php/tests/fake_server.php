@@ -35,6 +35,11 @@ function ok(int $id, Op $op): string
 $count = 0;
 $held = '';
 while ($conn = @stream_socket_accept($server, -1)) {
+    if ($scenario === 'rate-limited-greeting') {
+        fwrite($conn, Codec::encodeError(0, ServerException::create(Status::RATE_LIMITED->value, 'm', retryAfterMs: 1000)));
+        fclose($conn);
+        continue;
+    }
     if ($scenario === 'server-full-greeting') {
         fwrite($conn, Codec::encodeError(0, ServerException::create(Status::SERVER_FULL->value, 'too many connections')));
         fclose($conn);
@@ -57,10 +62,13 @@ while ($conn = @stream_socket_accept($server, -1)) {
                 $scenario === 'ok' => ok($id, $op),
                 $scenario === 'silent' => '',
                 $scenario === 'close' => null,
+                str_starts_with($scenario, 'status-') => // status-NAME: every request is answered NAME
+                    Codec::encodeError($id, ServerException::create(constant(Status::class . '::' . substr($scenario, 7))->value,
+                        'scripted', errcode: -1, retryAfterMs: 5)),
                 $scenario === 'shutting-down' =>
                     Codec::encodeError($id, ServerException::create(Status::SHUTTING_DOWN->value, 'server is shutting down')),
                 $scenario === 'unknown-status' && $first =>
-                    Codec::encodeFrame(1, 0x40, $id, pack('N', 7) . pack('n', 6) . 'future'),
+                    Codec::encodeFrame(1, 0x40, $id, pack('n', 6) . 'future' . pack('N', 7)), // message, then an unknown field
                 $scenario === 'out-of-order' && $op === Op::LOGIN => (function () use ($id, $op, &$held) {
                     $held = ok($id, $op);
                     return '';

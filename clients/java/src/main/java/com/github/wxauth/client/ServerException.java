@@ -76,16 +76,17 @@ public class ServerException extends WxAuthException {
     // ---- error bodies: the one place that knows their layouts ------------------------------------------------
 
     /**
-     * Decodes the body of a non-OK status. Every error body ends with {@code message str}; the known statuses put
-     * fixed fields before it. A status this client does not know is skipped using that common shape: the message is
-     * the trailing str whose u16 length exactly covers the rest of the body (empty when none does).
+     * Decodes the body of a non-OK status: every error body is {@code message str} first, then the status's own
+     * fields (PROTOCOL.md "Responses and statuses"). A known status's body is consumed exactly; a status this client
+     * does not know has its message read and the rest of its body skipped (later versions may add fields there).
      */
     public static ServerException decode(int statusCode, long requestId, byte[] body) {
         Status s = Status.of(statusCode);
-        if (s == null || s == Status.OK) {
-            return new ServerException(statusCode, trailingMessage(body), requestId, 0, 0, 0, 0, 0, body);
-        }
         Codec.Reader r = new Codec.Reader(body);
+        String message = r.str("message", false);
+        if (s == null || s == Status.OK) {
+            return new ServerException(statusCode, message, requestId, 0, 0, 0, 0, 0, body);
+        }
         int errcode = 0, supported = 0, reason = 0;
         long retryAfter = 0, maxFrame = 0;
         switch (s) {
@@ -99,24 +100,8 @@ public class ServerException extends WxAuthException {
             case DECRYPT_FAILED -> reason = r.u8("reason");
             default -> { }
         }
-        String message = r.str("message", false);
         r.end();
         return new ServerException(statusCode, message, requestId, errcode, retryAfter, supported, maxFrame, reason, body);
-    }
-
-    static String trailingMessage(byte[] body) {
-        for (int i = 0; i + 2 <= body.length; i++) {
-            int n = ((body[i] & 0xFF) << 8) | (body[i + 1] & 0xFF);
-            if (i + 2 + n == body.length) {
-                try {
-                    return StandardCharsets.UTF_8.newDecoder()
-                            .decode(java.nio.ByteBuffer.wrap(body, i + 2, n)).toString();
-                } catch (java.nio.charset.CharacterCodingException e) {
-                    // not text: keep looking
-                }
-            }
-        }
-        return "";
     }
 
     /** The error body (tests and fake servers); an unknown status sends {@link #body()} as is. */
@@ -124,6 +109,7 @@ public class ServerException extends WxAuthException {
         Status s = status();
         if (s == null) return body.clone();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Codec.writeStr(out, null, serverMessage);
         switch (s) {
             case UNSUPPORTED_VERSION -> out.write(supported);
             case FRAME_TOO_LARGE -> Codec.writeU32(out, maxFrame);
@@ -135,7 +121,6 @@ public class ServerException extends WxAuthException {
             case DECRYPT_FAILED -> out.write(reasonCode);
             default -> { }
         }
-        Codec.writeStr(out, null, serverMessage);
         return out.toByteArray();
     }
 }

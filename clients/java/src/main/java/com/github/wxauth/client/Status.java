@@ -35,6 +35,15 @@ public enum Status {
         return retryable;
     }
 
+    /**
+     * The retryable statuses about the node (PROTOCOL.md "Clients and several nodes" rule 2): SHUTTING_DOWN,
+     * STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR make the client leave it. RATE_LIMITED and WECHAT_UNAVAILABLE
+     * are about the caller or WeChat and keep it there.
+     */
+    public boolean leavesTheNode() {
+        return this == SHUTTING_DOWN || this == STORE_UNAVAILABLE || this == SERVER_FULL || this == INTERNAL_ERROR;
+    }
+
     /** INVALID_TOKEN, TOKEN_EXPIRED or TOKEN_REVOKED: the user must log in again. */
     public boolean isTokenUnusable() {
         return this == INVALID_TOKEN || this == TOKEN_EXPIRED || this == TOKEN_REVOKED;

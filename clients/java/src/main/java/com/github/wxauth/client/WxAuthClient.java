@@ -25,10 +25,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
- * <p>Fail-over: the client uses one address at a time and moves to the next when it cannot connect (every address
- * is tried once), when a connection is lost, or when the server answers SHUTTING_DOWN or STORE_UNAVAILABLE. A request
- * that failed that way after it was sent is retried once, at the next address, only when {@link Op#safeToRepeat()}:
- * PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN. The others' errors are returned.
+ * <p>Fail-over (PROTOCOL.md "Clients and several nodes"): the client uses one address at a time and moves to the next
+ * when it cannot connect (every address is tried once), when a connection is lost, when a request got no answer
+ * within the request timeout, or when the server answers a status about the node ({@link Status#leavesTheNode()}:
+ * SHUTTING_DOWN, STORE_UNAVAILABLE, SERVER_FULL, INTERNAL_ERROR; RATE_LIMITED and WECHAT_UNAVAILABLE do not move it).
+ * A request that failed that way after it was sent is retried once, at the next address, only when
+ * {@link Op#safeToRepeat()}: PING, VALIDATE, DECRYPT, VERIFY_SIGNATURE, CHECK_SESSION_KEY, LOGIN (a timed-out request
+ * is not: its deadline is spent). The others' errors are returned. Requests already sent to the node it leaves still
+ * get their answers there (the connection is retired, not closed).
  */
 public final class WxAuthClient implements AutoCloseable {
 
@@ -173,6 +177,10 @@ public final class WxAuthClient implements AutoCloseable {
                     if (current == start) current = idx;
                 }
                 return c;
+            } catch (ServerException e) {
+                // NOT_AUTHORIZED, RATE_LIMITED, ...: the same on every node (PROTOCOL.md rule 1): fail at once
+                if (e.status() == null || !e.status().leavesTheNode()) throw e;
+                last = e;
             } catch (WxAuthException e) {
                 last = e;
             }
@@ -206,8 +214,14 @@ public final class WxAuthClient implements AutoCloseable {
         } catch (DecodeException de) {
             throw new ProtocolException("undecodable " + Status.name(f.kind()) + " body from " + c.address, de);
         }
-        if (e.status() == Status.SHUTTING_DOWN) c.retire(); // finish what is pending there, send nothing new
+        if (e.status() != null && e.status().leavesTheNode()) c.retire(); // finish what is pending, send nothing new
         throw e;
+    }
+
+    /** A lost connection, a timeout, or a status about the node: the client leaves the node (rule 2). */
+    private static boolean leavesTheNode(Throwable t) {
+        return t instanceof ConnectionLostException || t instanceof RequestTimeoutException
+                || (t instanceof ServerException se && se.status() != null && se.status().leavesTheNode());
     }
 
     /** AUTH belongs to the connection (sent on connect); a pooled connection must not change caller halfway. */
@@ -262,11 +276,12 @@ public final class WxAuthClient implements AutoCloseable {
             }
             if (cause instanceof TimeoutException) {
                 c.abandon(s.requestId());
+                if (!closed) failover(c); // no answer in time: leave the node (the spent deadline allows no repeat)
                 return CompletableFuture.<Object>failedFuture(new RequestTimeoutException("no answer to " + op + " in time"));
             }
             boolean moves = cause instanceof ConnectionLostException
                     || (cause instanceof ServerException se
-                        && (se.status() == Status.SHUTTING_DOWN || se.status() == Status.STORE_UNAVAILABLE));
+                        && se.status() != null && se.status().leavesTheNode());
             if (moves && !closed) {
                 failover(c);
                 if (!repeated && op.safeToRepeat() && deadline - System.nanoTime() > 0) {
@@ -320,12 +335,14 @@ public final class WxAuthClient implements AutoCloseable {
                         c.abandon(s.requestId());
                         cause = new RequestTimeoutException("no answer to " + s.op() + " in time");
                     }
+                    if (leavesTheNode(cause) && !closed) failover(c); // not repeated; the next call goes elsewhere
                     target.completeExceptionally(cause);
                     return;
                 }
                 try {
                     target.complete(decodeResponse(c, s.op(), frame));
                 } catch (WxAuthException e) {
+                    if (leavesTheNode(e) && !closed) failover(c);
                     target.completeExceptionally(e);
                 }
             });

@@ -124,7 +124,8 @@ class FakeServerTest {
         int[] calls = {0};
         try (Fake f = new Fake((id, op, body) -> {
             if (calls[0]++ == 0) {
-                ByteBuffer b = ByteBuffer.allocate(4 + 2 + 6).putInt(7).putShort((short) 6).put("future".getBytes(StandardCharsets.UTF_8));
+                // the message, then a field this client does not know
+                ByteBuffer b = ByteBuffer.allocate(2 + 6 + 4).putShort((short) 6).put("future".getBytes(StandardCharsets.UTF_8)).putInt(7);
                 return Codec.encodeFrame(1, 0x40, id, b.array());
             }
             return ok(id, op);
@@ -235,12 +236,81 @@ class FakeServerTest {
         }
     }
 
+    /** Rule 1: a status not about the node while connecting is the same on every node: fail at once. */
+    @Test
+    void rateLimitedInPlaceOfHelloFailsAtOnce() throws Exception {
+        byte[] limited = Codec.encodeError(0, new ServerException(Status.RATE_LIMITED.code, "m", 0, 0, 1000, 0, 0, 0, null));
+        try (Fake a = new Fake(null, limited); Fake b = new Fake((id, op, body) -> ok(id, op), null);
+             WxAuthClient c = client(a.address(), b.address())) {
+            assertEquals(Status.RATE_LIMITED, assertThrows(ServerException.class, c::ping).status());
+            assertEquals(List.of(), b.ops(), "B was tried");
+        }
+    }
+
     @Test
     void silentServerTimesOut() throws Exception {
         try (Fake f = new Fake((id, op, body) -> null, null);
-             WxAuthClient c = WxAuthClient.builder().addresses(f.address()).requestTimeout(Duration.ofMillis(100)).build()) {
+             Fake b = new Fake((id, op, body) -> ok(id, op), null);
+             WxAuthClient c = WxAuthClient.builder().addresses(f.address(), b.address())
+                     .requestTimeout(Duration.ofMillis(100)).build()) {
             assertThrows(RequestTimeoutException.class, () -> c.validate("tok"));
+            // no answer within the timeout: the client left the node; the next request goes to B
+            assertEquals(b.address(), c.currentAddress());
+            c.ping();
+            assertEquals(List.of(Op.PING), b.ops());
         }
+    }
+
+    /**
+     * PROTOCOL.md "Clients and several nodes" rule 2: the retryable statuses about the node move the client (a safe
+     * request is repeated once at the next node, REVOKE never); RATE_LIMITED and WECHAT_UNAVAILABLE keep it there.
+     */
+    @TestFactory
+    Stream<DynamicTest> whichStatusesLeaveTheNode() {
+        Map<ServerException, Boolean> cases = new java.util.LinkedHashMap<>();
+        cases.put(new ServerException(Status.SHUTTING_DOWN, "m"), true);
+        cases.put(new ServerException(Status.STORE_UNAVAILABLE, "m"), true);
+        cases.put(new ServerException(Status.SERVER_FULL, "m"), true);
+        cases.put(new ServerException(Status.INTERNAL_ERROR, "m"), true);
+        cases.put(new ServerException(Status.RATE_LIMITED.code, "m", 0, 0, 5, 0, 0, 0, null), false);
+        cases.put(new ServerException(Status.WECHAT_UNAVAILABLE.code, "m", 0, -1, 0, 0, 0, 0, null), false);
+        cases.put(new ServerException(Status.INVALID_TOKEN, "m"), false);
+        return cases.entrySet().stream().map(kv -> DynamicTest.dynamicTest(kv.getKey().status().name(), () -> {
+            ServerException answer = kv.getKey();
+            boolean moves = kv.getValue();
+            try (Fake a = new Fake((id, op, body) -> Codec.encodeError(id, answer), null);
+                 Fake b = new Fake((id, op, body) -> ok(id, op), null)) {
+                try (WxAuthClient c = client(a.address(), b.address())) {
+                    if (moves) {
+                        c.validate("tok"); // safe: repeated once at B
+                        assertEquals(List.of(Op.VALIDATE), b.ops());
+                        assertEquals(b.address(), c.currentAddress());
+                    } else {
+                        ServerException e = assertThrows(ServerException.class, () -> c.validate("tok"));
+                        assertEquals(answer.status(), e.status());
+                        assertEquals(List.of(), b.ops(), "moved to B");
+                        assertEquals(a.address(), c.currentAddress());
+                    }
+                }
+                if (moves) {
+                    try (WxAuthClient c = client(a.address(), b.address())) {
+                        ServerException e = assertThrows(ServerException.class, () -> c.revoke("tok"));
+                        assertEquals(answer.status(), e.status());
+                        assertFalse(b.ops().contains(Op.REVOKE), "REVOKE was repeated");
+                        assertEquals(b.address(), c.currentAddress());
+                    }
+                    // a pipeline is not repeated, but its answer moves the client all the same
+                    try (WxAuthClient c = client(a.address(), b.address())) {
+                        int before = b.ops().size();
+                        var r = c.pipeline(List.of(Request.validate("tok")));
+                        ServerException e = assertThrows(ServerException.class, () -> WxAuthClient.await(r.get(0)));
+                        assertEquals(answer.status(), e.status());
+                        assertEquals(before, b.ops().size(), "the pipeline was repeated");
+                        assertEquals(b.address(), c.currentAddress());
+                    }
+                }
+            }
+        }));
     }
 
     @Test

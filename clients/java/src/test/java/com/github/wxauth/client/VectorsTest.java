@@ -1,6 +1,8 @@
 package com.github.wxauth.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -238,14 +240,56 @@ class VectorsTest {
         }));
     }
 
+    /** unknown_statuses: a status this client does not know has its message read and the rest of its body skipped. */
+    @TestFactory
+    Stream<DynamicTest> unknownStatuses() throws IOException {
+        List<Map<String, Object>> vectors = list("unknown_statuses");
+        assertTrue(vectors.size() >= 2, "vector file looks truncated");
+        return vectors.stream().map(v -> DynamicTest.dynamicTest((String) v.get("name"), () -> {
+            Map<String, Object> d = decoded(v);
+            Frame f = Codec.readFrame(new ByteArrayInputStream(HEX.parseHex((String) v.get("hex"))), Codec.DEFAULT_MAX_FRAME);
+            assertEquals(num(d, "request_id"), f.requestId());
+            assertEquals(num(d, "status_code"), (long) f.kind());
+            assertNull(Status.of(f.kind()), "the vector's status is known to this client: it tests nothing");
+            ServerException e = ServerException.decode(f.kind(), f.requestId(), f.body());
+            assertNull(e.status());
+            assertEquals(d.get("message"), e.serverMessage());
+            assertFalse(e.isRetryable());
+            if (f.body().length > 2 + e.serverMessage().getBytes(java.nio.charset.StandardCharsets.UTF_8).length) {
+                // the same body under a known status without fields has bytes left over: a protocol error
+                assertThrows(DecodeException.class, () -> ServerException.decode(Status.INVALID_TOKEN.code, 1, f.body()));
+            }
+        }));
+    }
+
+    /** auth_proofs: HMAC-SHA256 keyed with the caller secret's UTF-8 bytes (a hex-looking secret is not decoded). */
+    @TestFactory
+    Stream<DynamicTest> authProofs() throws IOException {
+        List<Map<String, Object>> vectors = list("auth_proofs");
+        assertTrue(vectors.size() >= 3, "vector file looks truncated");
+        int[] i = {0};
+        return vectors.stream().map(v -> DynamicTest.dynamicTest("auth_proof_" + i[0]++, () -> {
+            byte[] secret = ((String) v.get("secret")).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] proof = Codec.authProof(secret, HEX.parseHex((String) v.get("nonce_hex")));
+            assertTrue(v.get("proof_hex").equals(HEX.formatHex(proof)), "proof differs from the vector"); // no secret printed
+        }));
+    }
+
+    /** Tokens are opaque: version 1 has 44 characters, version 2 (shared store) 52; any 1..128 is sent and received. */
     @Test
-    void unknownStatusKeepsTheTrailingMessage() {
-        byte[] body = HEX.parseHex("00000007" + "0006" + HEX.formatHex("future".getBytes()));
-        ServerException e = ServerException.decode(0x40, 5, body);
-        assertEquals(null, e.status());
-        assertEquals(0x40, e.statusCode());
-        assertEquals("future", e.serverMessage());
-        assertEquals(false, e.isRetryable());
+    void tokensOfAnyLengthUpTo128() throws IOException {
+        for (int n : new int[] {1, 44, 52, 128}) {
+            String tok = "A".repeat(n - 1) + "_";
+            Codec.encodeRequest(1, Request.validate(tok));
+            byte[] ok = Codec.encodeOk(1, Op.REFRESH, new TokenResult(tok, new Session("wx1", "o1", "", 1, 2, 3)));
+            Frame f = Codec.readFrame(new ByteArrayInputStream(ok), Codec.DEFAULT_MAX_FRAME);
+            assertEquals(tok, ((TokenResult) Codec.decodeOk(Op.REFRESH, f.body())).token());
+        }
+        assertThrows(FieldLimitException.class, () -> Codec.encodeRequest(1, Request.validate("A".repeat(129))));
+    }
+
+    @Test
+    void unknownDecryptReasonIsBadPaddingOrKey() {
         assertEquals(DecryptReason.BAD_PADDING_OR_KEY, DecryptReason.of(99));
     }
 }
