@@ -65,9 +65,30 @@ struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check a token (and slide its idle deadline).")
     @OptionGroup var options: ConnectionOptions
     @Argument(help: "The session token.") var token: String
+    @Option(help: "Measure instead: this many sequential VALIDATEs on one connection (after 1,000 unmeasured), then print the latency percentiles.")
+    var `repeat`: Int?
 
     func run() async throws {
         try await withClient(options) { client in
+            if let count = `repeat` {
+                guard count > 0 else { throw ValidationError("--repeat must be positive") }
+                for _ in 0..<1000 { _ = try await client.validate(token: token) }
+                var latencies: [Duration] = []
+                latencies.reserveCapacity(count)
+                let started = ContinuousClock.now
+                for _ in 0..<count {
+                    let sent = ContinuousClock.now
+                    _ = try await client.validate(token: token)
+                    latencies.append(ContinuousClock.now - sent)
+                }
+                let total = ContinuousClock.now - started
+                latencies.sort()
+                func micros(_ duration: Duration) -> Double { Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6 }
+                print(String(format: "swift: VALIDATE x%d sequential on one connection: p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us, %.0f calls/s",
+                             count, micros(latencies[count / 2]), micros(latencies[count * 9 / 10]), micros(latencies[count * 99 / 100]),
+                             micros(latencies[count - 1]), Double(count) / (micros(total) / 1e6)))
+                return
+            }
             let session = try await client.validate(token: token)
             Output.emit([("ok", true)] + Output.sessionFields(session), json: options.json)
         }

@@ -12,9 +12,10 @@ use WxAuth\Client;
 use WxAuth\Tests\Wxauthd;
 
 $n = (int) ($argv[1] ?? 10000);
-$server = new Wxauthd();
-$c = new Client($server->address);
-$token = $c->login($server->devAppId, $server->mintCode('bench'))->token();
+// With ADDRESS TOKEN after N: a running server (clients/bench-validate.sh measures every client there).
+$server = isset($argv[3]) ? null : new Wxauthd();
+$c = new Client($server ? $server->address : $argv[2]);
+$token = $server ? $c->login($server->devAppId, $server->mintCode('bench'))->token() : $argv[3];
 for ($i = 0; $i < 1000; $i++) {
     $c->validate($token);
 }
@@ -30,4 +31,4 @@ sort($lat);
 printf("php: VALIDATE x%d sequential on one connection: p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us, %.0f calls/s\n",
     $n, $lat[intdiv($n, 2)] / 1e3, $lat[(int) ($n * 0.9)] / 1e3, $lat[(int) ($n * 0.99)] / 1e3, $lat[$n - 1] / 1e3, $n / $total);
 $c->close();
-$server->stop();
+$server?->stop();
