@@ -197,15 +197,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
             }
         }
 
-        // LOGINs get a pool sized to the login burst the rate limits allow (waiting for one of its connections is
-        // not WeChat's fault); the user-data calls have their own client, so they never take a LOGIN's connection.
-        // Sized within the open file limit, which may also lower max_connections (FileDescriptorLimit.swift).
-        let pool = WeChatConnectionPool(connections: try fitFileDescriptorLimit(&configuration, logger: logger))
-        let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
-        let exchanger = WeChatAPIClient(
-            baseURL: configuration.wechatBaseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
-            logger: Logger(label: "wxauthd.wechat")
-        )
+        // The shared store first: a refusal here must come before anything that needs shutting down.
         var sharedStore: SharedSessionStore?
         var coordination: ClusterCoordination?
         if let nearCacheCapacity, !(0...100_000_000).contains(nearCacheCapacity) {
@@ -215,6 +207,10 @@ struct WXAuthDaemon: AsyncParsableCommand {
             throw ConfigurationError("--near-cache-stale-reads must be 0 to 300 seconds, not \(nearCacheStaleReads)")
         }
         if let url = store ?? environment["WXAUTH_STORE"], !url.isEmpty {
+            if configuration.persistence != nil {
+                throw ConfigurationError(
+                    "--data-dir (data_dir) is for the in-memory store; with --store redis://... durability is Redis's (AOF, replicas): drop one of them")
+            }
             let client = try await StoreOptions.client(url: url, environment: environment, logger: Logger(label: "wxauthd.redis"))
             sharedStore = SharedSessionStore(
                 client: client, keyring: keyring!, apps: AppRegistry(configuration.apps),
@@ -227,24 +223,43 @@ struct WXAuthDaemon: AsyncParsableCommand {
                 client: client, keyring: keyring!, loginRatePerApp: configuration.loginRatePerApp,
                 loginRatePerUser: configuration.loginRatePerUser, logger: Logger(label: "wxauthd.coordination"))
         }
-        let userDataAPI = WeChatUserDataClient(
-            baseURL: configuration.wechatBaseURL, httpClient: httpClient, timeout: configuration.upstream.callTimeout,
-            accessTokenSharing: coordination?.accessTokens, logger: Logger(label: "wxauthd.wechat")
-        )
-        let simulatorURL = simulator?.baseURL
+        // LOGINs get a pool sized to the login burst the rate limits allow (waiting for one of its connections is
+        // not WeChat's fault); the user-data calls have their own client, so they never take a LOGIN's connection.
+        // Sized within the open file limit, which may also lower max_connections (FileDescriptorLimit.swift).
+        let pool = WeChatConnectionPool(connections: try fitFileDescriptorLimit(&configuration, logger: logger))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton))
         // The connections' event loops: the process-wide group when it has the size asked for, else our own.
         let ownGroup = configuration.threads == System.coreCount
             ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        let server = try WXAuthServer(
-            configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI,
-            sharedStore: sharedStore, coordination: coordination,
-            group: ownGroup ?? MultiThreadedEventLoopGroup.singleton, logger: logger,
-            onListening: { address in
-                ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
+        let server: WXAuthServer
+        do {
+            let exchanger = WeChatAPIClient(
+                baseURL: configuration.wechatBaseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
+                logger: Logger(label: "wxauthd.wechat")
+            )
+            let userDataAPI = WeChatUserDataClient(
+                baseURL: configuration.wechatBaseURL, httpClient: httpClient, timeout: configuration.upstream.callTimeout,
+                accessTokenSharing: coordination?.accessTokens, logger: Logger(label: "wxauthd.wechat")
+            )
+            let simulatorURL = simulator?.baseURL
+            server = try WXAuthServer(
+                configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI,
+                sharedStore: sharedStore, coordination: coordination,
+                group: ownGroup ?? MultiThreadedEventLoopGroup.singleton, logger: logger,
+                onListening: { address in
+                    ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
+                }
+            )
+            if let preloadSessions, dev, sharedStore == nil {
+                try DevPreload.run(store: server.store, appID: DevMode.appID, count: preloadSessions, tokensPath: preloadTokens)
             }
-        )
-        if let preloadSessions, dev, sharedStore == nil {
-            try DevPreload.run(store: server.store, appID: DevMode.appID, count: preloadSessions, tokensPath: preloadTokens)
+        } catch {
+            try? await httpClient.shutdown()
+            try? await pool.shutdown()
+            try? await simulator?.shutdown()
+            try? await ownGroup?.shutdownGracefully()
+            await sharedStore?.shutdown()
+            throw error
         }
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
