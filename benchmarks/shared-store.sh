@@ -27,16 +27,8 @@ for product in wxauthd wxauth-bench wechat-sim; do swift build -c release --scra
 BIN="$SCRATCH/release"
 BENCH="$BIN/wxauth-bench"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/wxauth-shared-bench.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
 source scripts/lib/redis-cluster.sh
+work_dir wxauth-shared-bench
 read -r -a PORTS <<<"$(free_ports 12)"
 REDIS_PORTS=("${PORTS[@]:0:6}")
 SIM_PORT=${PORTS[6]}; NODE1=${PORTS[7]}; NODE2=${PORTS[8]}; COLD=${PORTS[9]}; PLAIN_REDIS=${PORTS[10]}

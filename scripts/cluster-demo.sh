@@ -15,16 +15,8 @@ if [ ! -x "$BIN/wxauthd" ] || [ ! -x "$BIN/wxauth" ] || [ ! -x "$BIN/wechat-sim"
     swift build --product wxauthd && swift build --product wxauth && swift build --product wechat-sim
 fi
 
-WORK="$(mktemp -d /tmp/wxauth-cluster-demo.XXXXXX)"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
 source scripts/lib/redis-cluster.sh
+work_dir wxauth-cluster-demo
 read -r -a PORTS <<<"$(free_ports 10)"
 REDIS_PORTS=("${PORTS[@]:0:6}")
 SIM_PORT=${PORTS[6]}; NODE1=${PORTS[7]}; NODE2=${PORTS[8]}

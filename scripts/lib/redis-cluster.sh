@@ -1,5 +1,19 @@
-# Sourced by scripts/cluster-demo.sh and benchmarks/shared-store.sh: free loopback ports and a local Redis Cluster.
-# The caller sets WORK (a temp dir) and PIDS (an array of started processes it stops on exit).
+# Sourced by scripts/cluster-demo.sh and benchmarks/shared-store.sh: a temp dir whose processes are stopped on exit,
+# free loopback ports and a local Redis Cluster.
+
+# work_dir NAME: sets WORK (a new temp dir) and PIDS (processes to stop), and stops them all and removes WORK when the
+# script exits, whatever happens.
+work_dir() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    PIDS=()
+    trap stop_all EXIT INT TERM
+}
+
+stop_all() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
 
 # Prints N distinct free loopback ports, each with port+10000 free too (a cluster node's bus port).
 free_ports() {
