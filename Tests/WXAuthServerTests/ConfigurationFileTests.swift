@@ -40,6 +40,8 @@ struct ConfigurationFileTests {
         #expect(configuration.callers.first { $0.id == "login-svc" }?.permissions == .all)
         #expect(configuration.upstream.maxRetries == 2)
         #expect(configuration.loginRatePerUser.burst == 10)
+        #expect(configuration.http.port == 7402)
+        #expect(configuration.http.trustedProxies == ["127.0.0.1"])
         let keyring = try #require(try file.keyring(environment: environment))
         #expect(keyring.primaryKeyID == 1)
     }
