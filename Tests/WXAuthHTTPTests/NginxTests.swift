@@ -36,14 +36,20 @@ import WXAuthServer
                                               json: ["app_id": EdgeUnderTest.appID, "code": try edge.mintCode(user: "alice")])
         #expect(login.status == 200)
         let token = try #require(login.json?["token"] as? String)
-        let openid = try edge.simulator.identity(appID: EdgeUnderTest.appID, user: "alice").openid
-        let allowed = try await get(edge, nginx, "/api/me", token: token, headers: [("X-WXAuth-OpenID", "forged")])
+        let identity = try edge.simulator.identity(appID: EdgeUnderTest.appID, user: "alice")
+        let openid = identity.openid
+        let allowed = try await get(edge, nginx, "/api/me", token: token, headers: [
+            ("X-WXAuth-OpenID", "forged"), ("X-WXAuth-UnionID", "forged"), ("X-WXAuth-Expires", "99999999999999"),
+        ])
         #expect(allowed.status == 200)
         let seen = try #require(upstream.requests.withLockedValue { $0.last })
         #expect(seen.path == "/api/me")
         #expect(seen.headers["x-wxauth-openid"] == openid)
         #expect(seen.headers["x-wxauth-app"] == EdgeUnderTest.appID)
         #expect(seen.headers["authorization"] == nil)
+        // The session's unionid (none for this user), never the client's own header.
+        #expect(seen.headers["x-wxauth-unionid"] == identity.unionid)
+        #expect(seen.headers["x-wxauth-expires"] == String(login.json?["expires_at"] as? Int64 ?? -1))
 
         // Refreshed away: the old token is refused, the new one passes.
         let refresh = try await HTTPAnswer.send(edge.client, .POST, nginx.baseURL + "/refresh", headers: [("Authorization", "Bearer \(token)")])
