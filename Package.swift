@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The system OpenSSL (libcrypto). Only WXAuthCrypto imports it.
@@ -77,8 +79,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // The HTTP edge (login endpoint, gateway auth check) over WXAuthServer.respond(to:). The mapping between
+        // HTTP and the protocol's values is pure (HTTPMapping/); the Hummingbird wiring is apart from it.
+        .target(name: "WXAuthHTTP", dependencies: [
+            "WXAuthServer", "WXAuthProtocol",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(name: "wxauthd", dependencies: [
-            "WXAuthServer", "WeChatSimulator", "WXAuthPersistence", "WXAuthSharedStore", "WXAuthRedis",
+            "WXAuthServer", "WXAuthHTTP", "WeChatSimulator", "WXAuthPersistence", "WXAuthSharedStore", "WXAuthRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -168,6 +180,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "WXAuthHTTPTests", dependencies: [
+            "WXAuthHTTP", "WXAuthServer", "WXAuthProtocol", "WeChatSimulator", "WXAuthWeChat", "WXAuthCrypto", "WXAuthSessions",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "WXAuthClientTests", dependencies: [

@@ -12,8 +12,12 @@ final class CallerRegistry: Sendable {
     static let proofDomain: [UInt8] = Array("wxauth-auth-v1".utf8)
 
     private let callers: [String: Caller]
+    /// A random challenge per process: a secret presented directly (HTTP edge) is checked by comparing its proof
+    /// for this challenge with the configured secret's, so secrets are never kept or compared themselves.
+    private let challenge: [UInt8]
 
-    init(_ configurations: [CallerConfiguration]) throws(CryptoError) {
+    init(_ configurations: [CallerConfiguration], random: any RandomSource = OpenSSLRandom()) throws(CryptoError) {
+        self.challenge = try random.bytes(count: 32)
         var callers: [String: Caller] = [:]
         for configuration in configurations {
             callers[configuration.id] = Caller(
@@ -31,6 +35,16 @@ final class CallerRegistry: Sendable {
         guard let caller = callers[callerID],
               let expected = try? caller.key.authenticationCode(for: Self.proofDomain + nonce),
               constantTimeEquals(expected, proof)
+        else { return nil }
+        return caller.permissions.union(.ping)
+    }
+
+    /// The caller's permissions when `secret` is its configured secret (compared in constant time); nil otherwise.
+    func authenticate(callerID: String, secret: String) -> Permissions? {
+        guard !secret.isEmpty, let caller = callers[callerID],
+              let expected = try? caller.key.authenticationCode(for: Self.proofDomain + challenge),
+              let presented = try? Self.proof(secret: secret, nonce: challenge),
+              constantTimeEquals(expected, presented)
         else { return nil }
         return caller.permissions.union(.ping)
     }

@@ -48,8 +48,40 @@ public struct ConfigurationFile: Decodable, Sendable {
         }
     }
 
+    /// The HTTP edge (protocol/HTTP.md).
+    public struct HTTP: Decodable, Sendable {
+        var host: String?
+        var port: Int?
+        var public_routes: [String]?
+        var token_header: String?
+        var token_cookie: String?
+        var trusted_proxies: [String]?
+        var login_rate_per_client: Rate?
+        var max_body_bytes: Int?
+
+        func apply(to http: inout HTTPEdgeConfiguration) throws {
+            if let host { http.host = host }
+            if let port { http.port = port }
+            if let public_routes {
+                http.publicRoutes = try Set(public_routes.map { name in
+                    guard let route = HTTPEdgeConfiguration.Route(rawValue: name) else {
+                        let known = HTTPEdgeConfiguration.Route.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw ConfigurationError("http.public_routes: unknown route \"\(name)\" (routes: \(known))")
+                    }
+                    return route
+                })
+            }
+            if let token_header { http.tokenHeader = token_header }
+            if let token_cookie { http.tokenCookie = token_cookie }
+            if let trusted_proxies { http.trustedProxies = trusted_proxies }
+            if let login_rate_per_client { http.loginRatePerClient = try login_rate_per_client.limit("http.login_rate_per_client") }
+            if let max_body_bytes { http.maxBodyBytes = max_body_bytes }
+        }
+    }
+
     var host: String?
     var port: Int?
+    var http: HTTP?
     var max_frame_bytes: Int?
     var max_sessions: Int?
     var shards: Int?
@@ -95,6 +127,8 @@ public struct ConfigurationFile: Decodable, Sendable {
         }
         return file
     }
+    /// Whether the file lists `http.public_routes` (else `--dev` opens every route).
+    public var givesHTTPPublicRoutes: Bool { http?.public_routes != nil }
     /// Persistence settings (`data_dir`, `journal_flush`, `snapshot_interval_seconds`); flags override them.
     public var dataDirectory: String? { data_dir }
     public var journalFlush: String? { journal_flush }
@@ -104,6 +138,7 @@ public struct ConfigurationFile: Decodable, Sendable {
     public func apply(to configuration: inout ServerConfiguration, environment: [String: String]) throws {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
+        try http?.apply(to: &configuration.http)
         if let max_frame_bytes { configuration.maxFrameSize = max_frame_bytes }
         if let max_sessions { configuration.sessions.maxEntries = max_sessions }
         if let shards { configuration.sessions.shardCount = shards }

@@ -22,6 +22,10 @@ extension ServerConfiguration {
                 """)
         }
         try Self.check(port, in: 0...65535, "port (--port)")
+        try http.validate()
+        if isDevelopment, http.port != nil, let httpHost = http.host, !Self.isLoopback(httpHost) {
+            throw ConfigurationError("--dev binds loopback only (127.0.0.1 or ::1), not http.host \(httpHost)")
+        }
         try Self.check(maxFrameSize, in: 64...16 * 1024 * 1024, "max_frame_bytes (--max-frame)", unit: "bytes")
         let shards = sessions.shardCount
         if shards <= 0 || shards & (shards - 1) != 0 || shards > 65536 {

@@ -47,6 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var persistence: PersistenceConfiguration?
     /// DECRYPT's watermark age limits (`decrypt_max_age_seconds`, global or per app). Default: no limit.
     public var userData = UserDataPolicy()
+    /// The HTTP edge (`http` in the file, `--http-port`); off unless a port is given. See protocol/HTTP.md.
+    public var http = HTTPEdgeConfiguration()
     /// `--dev`: loopback only, open, embedded simulator. Never set silently.
     public var isDevelopment = false
 

@@ -49,17 +49,18 @@ struct TokenBucket: Sendable {
     }
 }
 
-/// One token bucket per key (an app, a user), forgotten once full again so memory follows active keys only.
-final class KeyedRateLimiter: Sendable {
+/// One token bucket per key (an app, a user, a client address), forgotten once full again so memory follows
+/// active keys only. Public for the HTTP edge's per-client login limit.
+public final class KeyedRateLimiter: Sendable {
     private let limit: RateLimit
     private let buckets = NIOLockedValueBox<[String: TokenBucket]>([:])
 
-    init(limit: RateLimit) {
+    public init(limit: RateLimit) {
         self.limit = limit
     }
 
     /// nil when allowed; otherwise the time until the key may try again.
-    func take(_ key: String) -> Duration? {
+    public func take(_ key: String) -> Duration? {
         let now = ContinuousClock.now
         return buckets.withLockedValue { buckets in
             if buckets.count > 50_000 {

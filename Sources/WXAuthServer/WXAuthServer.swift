@@ -133,6 +133,15 @@ public final class WXAuthServer: Service {
         await processor.response(to: message)
     }
 
+    /// For the HTTP edge: the permissions of the caller `callerID` when `secret` is its configured secret, nil
+    /// otherwise (unknown callers included). Compared in constant time; the secret is neither kept nor logged.
+    public func callerPermissions(callerID: String, secret: String) -> Permissions? {
+        processor.callers.authenticate(callerID: callerID, secret: secret)
+    }
+
+    /// True when no callers are configured (the binary protocol then grants everything to everyone).
+    public var isOpen: Bool { processor.callers.isOpen }
+
     private func bind() async throws -> any Channel {
         let statistics = statistics
         let logger = logger

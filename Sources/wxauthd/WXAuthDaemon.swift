@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import WXAuthCrypto
+import WXAuthHTTP
 import WXAuthServer
 import WXAuthSharedStore
 import WXAuthSessions
@@ -32,6 +33,11 @@ struct WXAuthDaemon: AsyncParsableCommand {
 
     @Option(help: "TCP port (default 7400; 0 picks a free one).")
     var port: Int?
+
+    @Option(help: ArgumentHelp(
+        "Serve the HTTP edge (login endpoint, gateway auth check; protocol/HTTP.md) on this port (default: off; --dev: 7402, or a free one with --port 0).",
+        discussion: "Its host is http.host in --config, else --host. Public routes, token header/cookie and trusted proxies are set under \"http\" in --config."))
+    var httpPort: Int?
 
     @Option(help: "JSON configuration file (apps, callers, keys, limits). See README.")
     var config: String?
@@ -160,6 +166,11 @@ struct WXAuthDaemon: AsyncParsableCommand {
         try applyFlags(to: &configuration)
         try applyPersistence(to: &configuration, file: configurationFile, environment: environment)
 
+        if dev {
+            // The edge is on in --dev, on loopback, every route public (dev is open), unless the file says otherwise.
+            if configuration.http.port == nil { configuration.http.port = configuration.port == 0 ? 0 : DevMode.httpPort }
+            if configurationFile?.givesHTTPPublicRoutes != true { configuration.http.publicRoutes = Set(HTTPEdgeConfiguration.Route.allCases) }
+        }
         var simulator: WeChatSimulator?
         if dev {
             let devSecret = try OpenSSLRandom().bytes(count: 16).map { String(format: "%02x", $0) }.joined()
@@ -183,7 +194,8 @@ struct WXAuthDaemon: AsyncParsableCommand {
             }
             DevMode.printBanner(
                 simulatorURL: embedded.baseURL, ephemeralKey: configuration.persistence == nil,
-                open: configuration.callers.isEmpty
+                open: configuration.callers.isEmpty,
+                httpPort: configuration.http.port
             )
         } else {
             try applyLifetimes(to: &configuration)
@@ -232,6 +244,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
         let ownGroup = configuration.threads == System.coreCount
             ? nil : MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let server: WXAuthServer
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         do {
             let exchanger = WeChatAPIClient(
                 baseURL: configuration.wechatBaseURL, pool: pool, timeout: configuration.upstream.attemptTimeout,
@@ -242,14 +255,24 @@ struct WXAuthDaemon: AsyncParsableCommand {
                 accessTokenSharing: coordination?.accessTokens, logger: Logger(label: "wxauthd.wechat")
             )
             let simulatorURL = simulator?.baseURL
+            let ready = ReadyGate(expectsHTTP: configuration.http.port != nil) { binary, http in
+                ReadyLine.print(address: binary, httpAddress: http, simulatorURL: simulatorURL,
+                                devAppID: simulatorURL == nil ? nil : DevMode.appID)
+            }
             server = try WXAuthServer(
                 configuration: configuration, keyring: keyring!, exchanger: exchanger, userDataAPI: userDataAPI,
                 sharedStore: sharedStore, coordination: coordination,
                 group: ownGroup ?? MultiThreadedEventLoopGroup.singleton, logger: logger,
-                onListening: { address in
-                    ReadyLine.print(address: address, simulatorURL: simulatorURL, devAppID: simulatorURL == nil ? nil : DevMode.appID)
-                }
+                onListening: { address in await ready.binaryListening(address) }
             )
+            services.append(.init(service: server))
+            if configuration.http.port != nil {
+                let edge = HTTPEdge.application(
+                    server: server, configuration: configuration.http, defaultHost: configuration.host,
+                    logger: Logger(label: "wxauthd.http"), onListening: { address in await ready.httpListening(address) }
+                )
+                services.append(.init(service: edge))
+            }
             if let preloadSessions, dev, sharedStore == nil {
                 try DevPreload.run(store: server.store, appID: DevMode.appID, count: preloadSessions, tokensPath: preloadTokens)
             }
@@ -262,7 +285,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
             throw error
         }
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         do {
             try await group.run()
@@ -284,6 +307,7 @@ struct WXAuthDaemon: AsyncParsableCommand {
     private func applyFlags(to configuration: inout ServerConfiguration) throws {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
+        if let httpPort { configuration.http.port = httpPort }
         if let refreshGrace {
             configuration.sessions.refreshGraceMilliseconds = try ConfigurationFile.milliseconds(refreshGrace, "--refresh-grace")
         }

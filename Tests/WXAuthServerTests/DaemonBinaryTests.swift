@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Testing
 
@@ -102,6 +103,32 @@ struct DaemonBinaryTests {
         let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(log.contains("DEVELOPMENT MODE"))
         #expect(log.contains("wxauthd stopped"))
+    }
+
+    @Test func devServerServesTheHTTPEdgeAndNamesItsPortInTheReadyLine() async throws {
+        let daemon = Process()
+        daemon.executableURL = try Self.executable("wxauthd")
+        daemon.arguments = ["--dev", "--port", "0", "--sim-port", "0"]
+        let out = Pipe(), err = Pipe()
+        daemon.standardOutput = out
+        daemon.standardError = err
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let ready: [String: Any]? = try DaemonReadyLine.read(from: out)
+        let httpPort = try #require(ready?["http_port"] as? Int)
+        #expect(ready?["port"] as? Int != httpPort)
+
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(httpPort)/v1/auth")
+        request.headers.add(name: "Authorization", value: "Bearer not-a-token")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 401)
+        #expect(response.headers.first(name: "X-WXAuth-Reason") == "invalid")
+
+        daemon.terminate()  // SIGTERM: both listeners stop
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("HTTP edge: on a free loopback port"))
     }
 
     @Test func devBannerSaysCallersMustAuthWhenTheConfigurationHasCallers() throws {

@@ -3,10 +3,12 @@
  * wxauth for the mini program side (tutorial steps 1, 2, 5 and 7).
  *
  *   1. wx.login() -> a one-time code
- *   2. wx.request POST {code} to the app backend's login URL -> {token, expiresAt}
+ *   2. wx.request POST {code, app_id} to the login URL -> {token, expiresAt} (an app backend) or
+ *      {token, expires_at} (wxauthd's HTTP edge, protocol/HTTP.md: `loginUrl: '/login'` behind deploy/nginx)
  *   5. wx.setStorageSync('wxauth:<appId>:token', token); later requests carry "Authorization: Bearer <token>"
  *   7. when the backend answers 401 {"error": "invalid_token" | "token_expired" | "token_revoked" | "missing_token"},
- *      log in again (one login for all waiting requests) and replay the request once, when it is safe to repeat.
+ *      or the edge / a gateway in front of it answers 401 with `X-WXAuth-Reason: expired | revoked | invalid` (or
+ *      {"error": {"status": "TOKEN_EXPIRED", ...}}), log in again (one login for all waiting requests) and replay the request once, when it is safe to repeat.
  *
  * Keeping users logged in:
  *   - with `refreshUrl`, the token is refreshed ahead of its `expiresAt` (within `refreshAheadMs`, default 5 min):
@@ -64,12 +66,45 @@ function parseBody(data) {
   return data;
 }
 
-/** The machine-readable reason of a 401 the client should react to, or null. */
+/** wxauthd's X-WXAuth-Reason values and HTTP-edge status names, as the reasons above. */
+var EDGE_REASONS = {
+  expired: 'token_expired',
+  revoked: 'token_revoked',
+  invalid: 'invalid_token',
+  TOKEN_EXPIRED: 'token_expired',
+  TOKEN_REVOKED: 'token_revoked',
+  INVALID_TOKEN: 'invalid_token'
+};
+
+function headerValue(res, name) {
+  var header = (res && res.header) || {};
+  for (var k in header) {
+    if (Object.prototype.hasOwnProperty.call(header, k) && k.toLowerCase() === name) return header[k];
+  }
+  return null;
+}
+
+/**
+ * The machine-readable reason of a 401 the client should react to, or null: a backend's {"error": "<reason>"},
+ * the HTTP edge's {"error": {"status": "TOKEN_EXPIRED"}}, or the X-WXAuth-Reason header (a gateway's bodiless 401).
+ */
 function sessionFailure(res) {
   if (!res || res.statusCode !== 401) return null;
   var body = parseBody(res.data);
   var reason = body && typeof body === 'object' ? body.error : null;
-  return typeof reason === 'string' && SESSION_REASONS[reason] ? reason : null;
+  if (typeof reason === 'string' && SESSION_REASONS[reason]) return reason;
+  if (reason && typeof reason === 'object' && typeof reason.status === 'string' &&
+      Object.prototype.hasOwnProperty.call(EDGE_REASONS, reason.status)) {
+    return EDGE_REASONS[reason.status];
+  }
+  var header = headerValue(res, 'x-wxauth-reason');
+  return typeof header === 'string' && Object.prototype.hasOwnProperty.call(EDGE_REASONS, header) ? EDGE_REASONS[header] : null;
+}
+
+/** A login or refresh answer's expiry: `expiresAt` (backends) or `expires_at` (the HTTP edge), unix ms. */
+function expiryOf(body) {
+  if (typeof body.expiresAt === 'number') return body.expiresAt;
+  return typeof body.expires_at === 'number' ? body.expires_at : 0;
 }
 
 function storageKeys(appId) {
@@ -159,21 +194,23 @@ function createAuth(options) {
     return wxRequest({
       url: options.loginUrl,
       method: 'POST',
-      data: { code: code },
+      data: { code: code, app_id: options.appId },
       header: { 'content-type': 'application/json' }
     }).then(function (res) {
       var body = parseBody(res.data);
       if (res.statusCode === 200 && body && typeof body.token === 'string' && body.token) {
-        saveSession(body.token, body.expiresAt);
+        saveSession(body.token, expiryOf(body));
         return body.token;
       }
-      var reason = body && typeof body === 'object' && typeof body.error === 'string' ? body.error : 'login_failed';
+      var error = body && typeof body === 'object' ? body.error : null;
+      var edge = error && typeof error === 'object';
+      var reason = typeof error === 'string' ? error : edge && typeof error.status === 'string' ? error.status.toLowerCase() : 'login_failed';
       throw makeError('login_failed', 'login URL answered ' + res.statusCode + ' ' + reason, {
         stage: 'backend',
         statusCode: res.statusCode,
         reason: reason,
-        errcode: body && body.errcode,
-        retryAfterMs: body && body.retryAfterMs
+        errcode: edge ? error.errcode : body && body.errcode,
+        retryAfterMs: edge ? error.retry_after_ms : body && body.retryAfterMs
       });
     });
   }
@@ -214,8 +251,8 @@ function createAuth(options) {
       var body = parseBody(res.data);
       if (res.statusCode === 200 && body && typeof body.token === 'string' && body.token) {
         if (getToken() !== token) return getToken() || body.token; // a login replaced it meanwhile
-        saveSession(body.token, body.expiresAt);
-        if (!(typeof body.expiresAt === 'number' && body.expiresAt > previousExpiry)) {
+        saveSession(body.token, expiryOf(body));
+        if (!(expiryOf(body) > previousExpiry)) {
           noRefreshFor = body.token; // the absolute deadline is near: refreshing again would not help
         }
         return body.token;

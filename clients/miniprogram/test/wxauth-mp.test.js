@@ -47,7 +47,7 @@ test('first request logs in, stores the token under a namespaced key, sends Bear
   const [loginCall, meCall] = b.wx.requests();
   assert.equal(loginCall.options.url, 'https://api.example.com/login');
   assert.equal(loginCall.options.method, 'POST');
-  assert.deepEqual(loginCall.options.data, { code: 'c1' });
+  assert.deepEqual(loginCall.options.data, { code: 'c1', app_id: APP });
   assert.equal(meCall.options.url, 'https://api.example.com/me');
   assert.equal(meCall.options.header.Authorization, 'Bearer T1');
   assert.equal(b.wx.storage.get(`wxauth:${APP}:token`), 'T1');
@@ -187,4 +187,49 @@ test('configuration is checked', () => {
   assert.throws(() => createAuth({ appId: APP, loginUrl: '/login' }), /no wx object/);
   assert.throws(() => createAuth({ wx: {}, loginUrl: '/login' }), /appId/);
   assert.throws(() => createAuth({ wx: {}, appId: APP }), /loginUrl/);
+});
+
+test('the HTTP edge: expires_at is kept and a bodiless 401 with X-WXAuth-Reason triggers one re-login', async () => {
+  const valid = new Set();
+  let logins = 0;
+  const wx = createFakeWx({
+    login: async () => `c${logins + 1}`,
+    request: async (o) => {
+      if (o.url.endsWith('/login')) {
+        logins += 1;
+        assert.deepEqual(o.data, { code: `c${logins}`, app_id: APP });
+        valid.add(`E${logins}`);
+        return { statusCode: 200, data: { token: `E${logins}`, expires_at: 1764161900000, absolute_expires_at: 1764200000000 }, header: {} };
+      }
+      if (!valid.has(bearer(o))) return { statusCode: 401, data: '', header: { 'x-wxauth-reason': 'revoked' } };
+      return { statusCode: 200, data: { ok: true }, header: {} };
+    },
+  });
+  const auth = createAuth({ wx, appId: APP, baseUrl: 'https://api.example.com', loginUrl: '/login' });
+  assert.equal((await auth.request({ url: '/api/me' })).statusCode, 200);
+  assert.equal(wx.storage.get(`wxauth:${APP}:expiresAt`), 1764161900000);
+  valid.clear();
+  const res = await auth.request({ url: '/api/me' });
+  assert.equal(res.statusCode, 200);
+  assert.equal(logins, 2);
+  assert.equal(bearer(wx.requests().at(-1).options), 'E2');
+});
+
+test('sessionFailure reads backend reasons, edge error bodies and the X-WXAuth-Reason header', () => {
+  assert.equal(sessionFailure({ statusCode: 401, data: { error: 'token_expired' } }), 'token_expired');
+  assert.equal(sessionFailure({ statusCode: 401, data: { error: { status: 'TOKEN_REVOKED', retryable: false } } }), 'token_revoked');
+  assert.equal(sessionFailure({ statusCode: 401, data: '', header: { 'X-WXAuth-Reason': 'expired' } }), 'token_expired');
+  assert.equal(sessionFailure({ statusCode: 401, data: '', header: { 'x-wxauth-reason': 'invalid' } }), 'invalid_token');
+  assert.equal(sessionFailure({ statusCode: 401, data: '', header: { 'x-wxauth-reason': 'sleepy' } }), null);
+  assert.equal(sessionFailure({ statusCode: 401, data: { error: { status: 'NOT_AUTHORIZED' } } }), null);
+  assert.equal(sessionFailure({ statusCode: 403, data: '', header: { 'x-wxauth-reason': 'expired' } }), null);
+});
+
+test('an edge login error keeps its status name, errcode and retry_after_ms', async () => {
+  const wx = createFakeWx({
+    login: async () => 'c1',
+    request: async () => ({ statusCode: 429, data: { error: { status: 'RATE_LIMITED', retryable: true, message: 'slow', retry_after_ms: 1500 } }, header: {} }),
+  });
+  const auth = createAuth({ wx, appId: APP, loginUrl: '/login' });
+  await assert.rejects(auth.login(), (err) => err.code === 'login_failed' && err.reason === 'rate_limited' && err.retryAfterMs === 1500 && err.statusCode === 429);
 });

@@ -90,6 +90,7 @@ class Wxauthd:
     dev_app_id: str
     log_path: Path
     args: List[str] = field(default_factory=list)
+    http_port: Optional[int] = None  # the HTTP edge (protocol/HTTP.md), on in --dev
 
     def mint_code(self, user: str, app_id: Optional[str] = None) -> str:
         return mint_code(self.simulator, app_id or self.dev_app_id, user)["code"]
@@ -117,7 +118,7 @@ def start_wxauthd(*extra: str, timeout: float = READY_TIMEOUT) -> Wxauthd:
     log_file.close()
     ready = _read_ready_line(proc, timeout, "wxauthd")
     return Wxauthd(proc, ready["host"], int(ready["port"]), ready["simulator"].rstrip("/"), ready["dev_app_id"],
-                   log_path, args)
+                   log_path, args, ready.get("http_port"))
 
 
 def mint_code(simulator: str, app_id: str, user: str) -> Dict[str, str]:
