@@ -72,16 +72,26 @@ struct DaemonBinaryTests {
         #expect(outcome.stderr.contains("loopback only"))
     }
 
-    @Test func devServerRunsTheDemoAndStopsOnSIGTERM() async throws {
+    /// `wxauthd --dev` on free ports, started and read up to its ready line; the caller stops it.
+    static func startDev() throws -> (daemon: Process, ready: [String: Any]?, stderr: Pipe) {
         let daemon = Process()
-        daemon.executableURL = try Self.executable("wxauthd")
+        daemon.executableURL = try executable("wxauthd")
         daemon.arguments = ["--dev", "--port", "0", "--sim-port", "0"]
         let out = Pipe(), err = Pipe()
         daemon.standardOutput = out
         daemon.standardError = err
         try daemon.run()
+        do {
+            return (daemon, try DaemonReadyLine.read(from: out), err)
+        } catch {
+            daemon.terminate()
+            throw error
+        }
+    }
+
+    @Test func devServerRunsTheDemoAndStopsOnSIGTERM() async throws {
+        let (daemon, ready, err) = try Self.startDev()
         defer { if daemon.isRunning { daemon.terminate() } }
-        let ready: [String: Any]? = try DaemonReadyLine.read(from: out)
         let port = try #require(ready?["port"] as? Int)
         let simulator = try #require(ready?["simulator"] as? String)
         #expect(ready?["host"] as? String == "127.0.0.1")
@@ -106,15 +116,8 @@ struct DaemonBinaryTests {
     }
 
     @Test func devServerServesTheHTTPEdgeAndNamesItsPortInTheReadyLine() async throws {
-        let daemon = Process()
-        daemon.executableURL = try Self.executable("wxauthd")
-        daemon.arguments = ["--dev", "--port", "0", "--sim-port", "0"]
-        let out = Pipe(), err = Pipe()
-        daemon.standardOutput = out
-        daemon.standardError = err
-        try daemon.run()
+        let (daemon, ready, err) = try Self.startDev()
         defer { if daemon.isRunning { daemon.terminate() } }
-        let ready: [String: Any]? = try DaemonReadyLine.read(from: out)
         let httpPort = try #require(ready?["http_port"] as? Int)
         #expect(ready?["port"] as? Int != httpPort)
 
