@@ -104,6 +104,16 @@ public struct ConfigurationFile: Decodable, Sendable {
     var journal_flush: String?
     var snapshot_interval_seconds: Double?
     var decrypt_max_age_seconds: Double?
+    var store: Store?
+
+    /// `"store": {"url": "redis://...", "near_cache_capacity": N, "near_cache_stale_reads_seconds": S}`: sessions in
+    /// Redis shared by several nodes (README "Several nodes"); `--store`, `--near-cache-capacity` and
+    /// `--near-cache-stale-reads` win over it.
+    public struct Store: Codable, Sendable {
+        public var url: String?
+        public var near_cache_capacity: Int?
+        public var near_cache_stale_reads_seconds: Double?
+    }
 
     /// Reads and decodes the file; a key the file format does not have (at any level: `caller` for `callers`,
     /// a misspelt `secret_env`) is refused rather than silently ignored.
@@ -129,6 +139,8 @@ public struct ConfigurationFile: Decodable, Sendable {
     }
     /// Whether the file lists `http.public_routes` (else `--dev` opens every route).
     public var givesHTTPPublicRoutes: Bool { http?.public_routes != nil }
+    /// The shared store settings (`store`), if the file has them.
+    public var sharedStore: Store? { store }
     /// Persistence settings (`data_dir`, `journal_flush`, `snapshot_interval_seconds`); flags override them.
     public var dataDirectory: String? { data_dir }
     public var journalFlush: String? { journal_flush }

@@ -212,13 +212,16 @@ struct WXAuthDaemon: AsyncParsableCommand {
         // The shared store first: a refusal here must come before anything that needs shutting down.
         var sharedStore: SharedSessionStore?
         var coordination: ClusterCoordination?
-        if let nearCacheCapacity, !(0...100_000_000).contains(nearCacheCapacity) {
-            throw ConfigurationError("--near-cache-capacity must be 0 to 100000000, not \(nearCacheCapacity)")
+        let fileStore = configurationFile?.sharedStore
+        let cacheCapacity = nearCacheCapacity ?? fileStore?.near_cache_capacity ?? 1_000_000
+        let staleReads = nearCacheStaleReads ?? fileStore?.near_cache_stale_reads_seconds ?? 0
+        if !(0...100_000_000).contains(cacheCapacity) {
+            throw ConfigurationError("near cache capacity (--near-cache-capacity, store.near_cache_capacity) must be 0 to 100000000, not \(cacheCapacity)")
         }
-        if let nearCacheStaleReads, !(0...300).contains(nearCacheStaleReads) {
-            throw ConfigurationError("--near-cache-stale-reads must be 0 to 300 seconds, not \(nearCacheStaleReads)")
+        if !(0...300).contains(staleReads) {
+            throw ConfigurationError("near cache stale reads (--near-cache-stale-reads, store.near_cache_stale_reads_seconds) must be 0 to 300 seconds, not \(staleReads)")
         }
-        if let url = store ?? environment["WXAUTH_STORE"], !url.isEmpty {
+        if let url = store ?? environment["WXAUTH_STORE"] ?? fileStore?.url, !url.isEmpty {
             if configuration.persistence != nil {
                 throw ConfigurationError(
                     "--data-dir (data_dir) is for the in-memory store; with --store redis://... durability is Redis's (AOF, replicas): drop one of them")
@@ -228,8 +231,8 @@ struct WXAuthDaemon: AsyncParsableCommand {
                 client: client, keyring: keyring!, apps: AppRegistry(configuration.apps),
                 configuration: SharedStoreConfiguration(
                     refreshGraceMilliseconds: configuration.sessions.refreshGraceMilliseconds,
-                    nearCacheCapacity: nearCacheCapacity ?? 1_000_000,
-                    staleReadsWhileFeedDown: (nearCacheStaleReads ?? 0) > 0 ? .milliseconds(Int64((nearCacheStaleReads ?? 0) * 1000)) : nil),
+                    nearCacheCapacity: cacheCapacity,
+                    staleReadsWhileFeedDown: staleReads > 0 ? .milliseconds(Int64(staleReads * 1000)) : nil),
                 logger: Logger(label: "wxauthd.store"))
             coordination = try ClusterCoordination(
                 client: client, keyring: keyring!, loginRatePerApp: configuration.loginRatePerApp,

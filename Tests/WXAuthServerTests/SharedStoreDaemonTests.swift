@@ -17,11 +17,13 @@ struct SharedStoreDaemonTests {
         let port: Int
     }
 
-    func start(config: URL, environment: [String: String], extra: [String] = []) throws -> Node {
+    var seeds: String { "redis://" + redis.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+
+    /// Starts wxauthd with `config`; the store comes from `--store` unless `storeFlag` is false (then from the file).
+    func start(config: URL, environment: [String: String], storeFlag: Bool = true) throws -> Node {
         let process = Process()
         process.executableURL = try DaemonBinaryTests.executable("wxauthd")
-        let seeds = "redis://" + redis.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ",")
-        process.arguments = ["--config", config.path, "--port", "0", "--store", seeds, "--log-level", "warning"] + extra
+        process.arguments = ["--config", config.path, "--port", "0", "--log-level", "warning"] + (storeFlag ? ["--store", seeds] : [])
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
@@ -46,11 +48,13 @@ struct SharedStoreDaemonTests {
         try Data("""
             {"apps": [{"app_id": "\(TestServer.appID)", "secret_env": "TEST_APP_SECRET"}],
              "keys": [{"id": 1, "secret_hex_env": "TEST_KEY_1"}],
-             "wechat": {"base_url": "\(simulator.baseURL)"}}
+             "wechat": {"base_url": "\(simulator.baseURL)"},
+             "store": {"url": "\(seeds)", "near_cache_capacity": 1000}}
             """.utf8).write(to: config)
         let environment = ["TEST_APP_SECRET": TestServer.secret, "TEST_KEY_1": String(repeating: "5a", count: 32)]
+        // One node gets the store from the flag, the other from the file's "store" section.
         let one = try start(config: config, environment: environment)
-        let two = try start(config: config, environment: environment)
+        let two = try start(config: config, environment: environment, storeFlag: false)
         defer { for node in [one, two] where node.process.isRunning { node.process.terminate() } }
 
         let first = try await WXAuthClient.connect(host: "127.0.0.1", port: one.port)
@@ -76,7 +80,6 @@ struct SharedStoreDaemonTests {
     @Test func storeFlagsThatCannotWorkAreRefusedAtStart() throws {
         let directory = try RedisTools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let seeds = "redis://" + redis.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ",")
         let bad = try DaemonBinaryTests.run("wxauthd", ["--dev", "--port", "0", "--sim-port", "0", "--store", "rediss://127.0.0.1:1"])
         #expect(bad.status == 78 && bad.stderr.contains("--store"))
         let inURL = try DaemonBinaryTests.run("wxauthd", ["--dev", "--port", "0", "--sim-port", "0", "--store", "redis://user:pw@127.0.0.1:1"])
@@ -90,5 +93,9 @@ struct SharedStoreDaemonTests {
             "wxauthd", ["--config", config.path, "--port", "0", "--store", seeds, "--data-dir", directory.path],
             environment: ["TEST_APP_SECRET": TestServer.secret, "TEST_KEY_1": String(repeating: "5a", count: 32)])
         #expect(both.status == 78 && both.stderr.contains("durability is Redis"), "\(both.stderr)")
+        let tooBig = try DaemonBinaryTests.run(
+            "wxauthd", ["--config", config.path, "--port", "0", "--store", seeds, "--near-cache-capacity=-1"],
+            environment: ["TEST_APP_SECRET": TestServer.secret, "TEST_KEY_1": String(repeating: "5a", count: 32)])
+        #expect(tooBig.status == 78 && tooBig.stderr.contains("0 to 100000000"), "\(tooBig.stderr)")
     }
 }
