@@ -1,3 +1,5 @@
+import WXAuthCrypto
+
 /// What the Redis key of a code holds, decoded without I/O:
 /// - `P` + claim id: a node is producing the outcome (the key expires if that node dies);
 /// - `R` + sealed outcome (`CoordinationSealer`): the definite outcome.
@@ -29,7 +31,7 @@ enum CodeOutcomeRecord: Equatable {
 
     /// The value that claims a key: the marker and a random id (16 bytes as hex) unique to this claim.
     static func claimValue(id: [UInt8]) -> String {
-        "P" + hexString(id)
+        "P" + Hex.encode(id)
     }
 
     /// The value stored for a definite outcome.

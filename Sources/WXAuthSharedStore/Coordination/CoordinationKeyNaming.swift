@@ -22,17 +22,6 @@ struct CoordinationKeyNaming: Sendable {
         guard let code = try? key.authenticationCode(for: message) else {
             fatalError("HMAC-SHA256 failed while naming a coordination key")
         }
-        return prefix + "{" + hexString(code.prefix(16)) + "}"
+        return prefix + "{" + Hex.encode(code.prefix(16)) + "}"
     }
-}
-
-/// Lower-case hex of `bytes`.
-func hexString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text: [UInt8] = []
-    for byte in bytes {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: text, as: UTF8.self)
 }

@@ -80,7 +80,7 @@ public final class SharedAccessTokens: Sendable {
         let keys = keyNames(for: namespace)
         let lockID: String
         do {
-            lockID = hexString(try random.bytes(count: 16))
+            lockID = Hex.encode(try random.bytes(count: 16))
         } catch {
             return try await fetchUncoordinated(fetch, reason: "no random lock id: \(error)")
         }

@@ -154,26 +154,29 @@ public final class SharedSessionStore: Sendable {
     func read(_ id: SharedSessionID, fill: Bool) async throws(SessionError) -> (SharedSessionValue, [UInt8]) {
         statistics.recordLookup()
         let ticket = fill ? cache.beginFill(id) : nil
+        let outcome = await fetch(id)
+        if let ticket {
+            cache.completeFill(id, ticket: ticket, entry: (try? outcome.get()).map { NearCache.Entry(value: $0.0, raw: $0.1) })
+        }
+        return try outcome.get()
+    }
+
+    /// GET and verify, without touching the cache.
+    private func fetch(_ id: SharedSessionID) async -> Result<(SharedSessionValue, [UInt8]), SessionError> {
         let reply: RESP3Value
         do {
             reply = try await client.execute(.get(id.keyName), timeout: configuration.commandTimeout)
         } catch {
-            if let ticket { cache.completeFill(id, ticket: ticket, entry: nil) }
-            throw unavailable("GET", error)
+            return .failure(unavailable("GET", error))
         }
-        guard case .blobString(let buffer) = reply else {
-            if let ticket { cache.completeFill(id, ticket: ticket, entry: nil) }
-            throw .invalidToken
-        }
+        guard case .blobString(let buffer) = reply else { return .failure(.invalidToken) }
         let raw = Array(buffer.readableBytesView)
         guard let value = SharedSessionValue.decode(raw, session: id, keyring: keyring) else {
-            if let ticket { cache.completeFill(id, ticket: ticket, entry: nil) }
             statistics.recordIntegrityFailure()
             logger.warning("shared session value failed verification; treated as absent", metadata: ["key": "\(id.keyName)"])
-            throw .invalidToken
+            return .failure(.invalidToken)
         }
-        if let ticket { cache.completeFill(id, ticket: ticket, entry: NearCache.Entry(value: value, raw: raw)) }
-        return (value, raw)
+        return .success((value, raw))
     }
 
     /// The live record a current-generation token names (near cache first), for operations that do not change it.
